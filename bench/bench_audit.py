@@ -1,0 +1,192 @@
+"""Audit chain: append and verify cost against plain inserts and reads of the same rows.
+
+Builds a chain of N events (1,000,000 by default; ``--quick``: 50,000) in a fresh database and
+measures, in the same run and on the same table:
+
+- appends/s through ``append_events`` (canonical form, personal-data guard, SHA-256, chain lock)
+  as a ratio to plain ``bulk_create`` inserts of the same rows (goal: >= 0.5);
+- ``verify_chain`` time as a ratio to a plain read of the same rows without hashing (goal: <= 2).
+
+SQLite by default; set PRIVET_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_audit
+to run it on PostgreSQL (the database is created if missing).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+CHUNK = 10_000  # events per transaction, for both the plain inserts and the appends
+
+
+def setup_django() -> None:
+    os.environ.setdefault("PRIVET_SECRET_KEY", "bench-only-" + "z" * 40)
+    os.environ["PRIVET_DATA_DIR"] = tempfile.mkdtemp(prefix="privet-bench-audit-")
+    if url := os.environ.get("PRIVET_BENCH_DATABASE_URL"):
+        os.environ["PRIVET_DATABASE_URL"] = url
+        _ensure_pg_database(url)
+    else:
+        os.environ.pop("PRIVET_DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "privet.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _ensure_pg_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname=%s", [name]).fetchone():
+            conn.execute(f'create database "{name}"')
+
+
+def event_specs(n: int):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        yield {
+            "actor": f"user:{i % 7}",
+            "action": ("enquiry.status_changed", "consent.recorded", "policy.published")[i % 3],
+            "object_type": "enquiries.enquiry",
+            "object_id": str(i),
+            "subject_ref": f"{i % 5000:032x}",
+            "details": {"from": "new", "to": "offer", "n": i},
+            "policy_version": "5d64c5766e4f72a32da356d182a3e1c1965f13ec0f6379921faefeed8b567665",
+            "created_at": start + timedelta(seconds=i),
+        }
+
+
+def chunks(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def clear() -> None:
+    from django.db import connection
+
+    from privet.audit.models import AuditEvent
+
+    with connection.cursor() as cursor:
+        table = AuditEvent._meta.db_table
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {table}")
+        else:
+            cursor.execute(f"DELETE FROM {table}")
+
+
+def plain_inserts(n: int) -> float:
+    """Insert exactly the rows the chain will hold (hashes computed beforehand, untimed)."""
+    from django.db import transaction
+
+    from privet.audit.chain import HASHED_FIELDS, canonical_details, event_hash
+    from privet.audit.models import GENESIS_HASH, AuditEvent
+
+    elapsed = 0.0
+    seq, prev = 0, GENESIS_HASH
+    for batch in chunks(event_specs(n), CHUNK):
+        rows = []
+        for ev in batch:
+            seq += 1
+            fields = {
+                "seq": seq, "created_at": ev["created_at"], "actor": ev["actor"],
+                "action": ev["action"], "object_type": ev["object_type"],
+                "object_id": ev["object_id"], "subject_ref": ev["subject_ref"],
+                "policy_version": ev["policy_version"],
+                "details": canonical_details(ev["details"]), "prev_hash": prev,
+            }
+            prev = event_hash(tuple(fields[name] for name in HASHED_FIELDS))
+            rows.append(AuditEvent(hash=prev, **fields))
+        started = time.perf_counter()
+        with transaction.atomic():
+            AuditEvent.objects.bulk_create(rows, batch_size=2000)
+        elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def chained_appends(n: int) -> float:
+    from privet.audit.services import append_events
+
+    started = time.perf_counter()
+    for batch in chunks(event_specs(n), CHUNK):
+        append_events(batch)
+    return time.perf_counter() - started
+
+
+def plain_read() -> tuple[float, int]:
+    from privet.audit.models import AuditEvent
+    from privet.audit.selectors import VERIFY_FIELDS
+
+    started = time.perf_counter()
+    count = 0
+    rows = AuditEvent.objects.order_by("seq").values_list(*VERIFY_FIELDS).iterator(5000)
+    for _row in rows:
+        count += 1
+    return time.perf_counter() - started, count
+
+
+def verify() -> tuple[float, bool, int]:
+    from privet.audit.selectors import verify_chain
+
+    started = time.perf_counter()
+    result = verify_chain()
+    return time.perf_counter() - started, result.ok, result.checked
+
+
+def progress(msg: str) -> None:
+    print(f"  {msg}", flush=True)
+
+
+def main(args) -> bool:
+    n = 50_000 if getattr(args, "quick", False) else 1_000_000
+    setup_django()
+    from django.db import connection
+
+    print(f"audit chain of {n:,} events on {connection.vendor}, {CHUNK:,} events per transaction")
+    clear()
+    progress("plain inserts...")
+    t_plain = plain_inserts(n)
+    clear()
+    progress("chained appends...")
+    t_append = chained_appends(n)
+    # Read and verify alternate, twice each, and the best of each counts: both see equally
+    # warm caches, and a burst of load from elsewhere on the machine cannot favour one arm.
+    t_read = t_verify = float("inf")
+    for round_ in (1, 2):
+        progress(f"plain read ({round_}/2)...")
+        elapsed, read_count = plain_read()
+        t_read = min(t_read, elapsed)
+        progress(f"verify ({round_}/2)...")
+        elapsed, ok, checked = verify()
+        t_verify = min(t_verify, elapsed)
+
+    insert_rate, append_rate = n / t_plain, n / t_append
+    append_ratio = append_rate / insert_rate
+    verify_ratio = t_verify / t_read
+    print(f"plain inserts   {insert_rate:>12,.0f} rows/s   ({t_plain:.1f}s)")
+    print(f"chained appends {append_rate:>12,.0f} events/s ({t_append:.1f}s)")
+    print(f"plain read      {n / t_read:>12,.0f} rows/s   ({t_read:.1f}s)")
+    print(f"verify          {n / t_verify:>12,.0f} events/s ({t_verify:.1f}s)  chain ok={ok}")
+    print(f"RATIO appends/plain inserts = {append_ratio:.2f}  (goal >= 0.5)")
+    print(f"RATIO verify/plain read     = {verify_ratio:.2f}  (goal <= 2)")
+    return ok and checked == read_count == n and append_ratio >= 0.5 and verify_ratio <= 2
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    sys.exit(0 if main(parser.parse_args()) else 1)

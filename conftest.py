@@ -1,0 +1,123 @@
+"""Fixtures shared by every app's tests: external services, the browser, artefacts.
+
+Outside CI a missing service (Redis, PostgreSQL, Chromium) skips the tests that need it, with
+a message saying what was skipped; under CI (CI=true) it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+ON_CI = os.environ.get("CI") == "true"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+
+def unavailable(what: str) -> None:
+    if ON_CI:
+        pytest.fail(f"{what} is required under CI but is not available.")
+    pytest.skip(f"skipped: {what} is not available on this machine.")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def default_source() -> str:
+    """The embedded SoftCode declaration, as YAML text."""
+    from django.conf import settings
+
+    return Path(settings.PRIVET_DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def published(db, default_source):
+    """The default declaration, published as version 1.0 (the policy in force)."""
+    from privet.policy.services import publish_version
+
+    return publish_version(source=default_source, actor="test")
+
+
+class Inbox:
+    """What the SMTP server received: one ``(mail_from, rcpt_tos, raw message)`` per message."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on 127.0.0.1 and Django's SMTP backend pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("PRIVET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        unavailable(f"Redis at {url}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + live_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_errors():
+    """Collects console errors (CSP violations show up there) of pages it is attached to."""
+    errors: list[str] = []
+
+    def attach(page):
+        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    attach.errors = errors  # type: ignore[attr-defined]
+    return attach

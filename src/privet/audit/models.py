@@ -1,0 +1,43 @@
+from django.db import models
+
+# The hash the first event chains from: 64 zeros, so every event has a predecessor hash.
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One entry in the append-only, hash-chained audit log.
+
+    ``seq`` is assigned by :func:`privet.audit.services.append_event` under the chain lock, so
+    it is contiguous (database sequences are not: they skip on rollback). ``hash`` is the SHA-256
+    of the event's canonical content including ``prev_hash``; any edited or deleted row breaks
+    the chain at that point (``privet audit verify``). Rows are never updated or deleted by
+    Privet; ``details`` is stored as canonical JSON text so verification hashes bytes as stored.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    created_at = models.DateTimeField()
+    actor = models.CharField(max_length=150, help_text="'system', 'cli', or 'user:<id>'.")
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    subject_ref = models.CharField(
+        max_length=64, blank=True, help_text="Keyed pseudonym of the data subject, never the raw id."
+    )
+    policy_version = models.CharField(max_length=64, blank=True)
+    details = models.TextField(default="{}")
+    prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
+    # Not indexed: nothing looks events up by their own hash, and a unique index on random
+    # values costs every append a random B-tree insert. prev_hash's uniqueness prevents forks.
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            # Operators look up everything that happened to one person (rights requests).
+            models.Index(fields=["subject_ref", "seq"], name="audit_subject_idx"),
+            # ...and to one object (an enquiry's history).
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor}"

@@ -1,0 +1,146 @@
+"""Appending to the audit log. :func:`append_event` is the only writer of ``AuditEvent``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from privet.errors import PrivetError
+from privet.pseudonyms import subject_ref as make_subject_ref
+
+from .chain import HASHED_FIELDS, canonical_details, event_hash, has_control_characters
+from .models import GENESIS_HASH, AuditEvent
+
+# Arbitrary constant naming the chain's PostgreSQL advisory lock ("PRVTAUDT" in ASCII).
+CHAIN_LOCK_KEY = 0x5052565441554454 & 0x7FFFFFFFFFFFFFFF
+
+# Details describe what happened, never to whom: these keys and value shapes are refused.
+_PERSONAL_KEYS = {"email", "name", "phone", "ip", "ip_address", "address", "message", "password"}
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.I)
+_IPV4_RE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+class PersonalDataInAuditDetails(PrivetError):
+    code = "personal_data_in_audit"
+
+
+Actor = AbstractBaseUser | str | None
+
+
+def actor_label(actor: Actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return f"user:{actor.pk}"
+
+
+def _check_details(details: dict[str, Any], path: str = "details") -> None:
+    for key, value in details.items():
+        if key.lower() in _PERSONAL_KEYS:
+            raise PersonalDataInAuditDetails(f"{path}.{key}: audit details must not hold personal data")
+        if isinstance(value, dict):
+            _check_details(value, f"{path}.{key}")
+        elif isinstance(value, str) and (_EMAIL_RE.search(value) or _IPV4_RE.search(value)):
+            raise PersonalDataInAuditDetails(
+                f"{path}.{key}: looks like an email or IP address; store a subject reference instead"
+            )
+
+
+def _lock_chain(using: str) -> None:
+    """Serialise appenders so each reads the true last event before chaining to it.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the settings open every transaction
+    with BEGIN IMMEDIATE, so the write lock is already held (checked by ``privet.E101``).
+    """
+    conn = connections[using]
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def _current_policy_hash() -> str:
+    from privet.policy.selectors import current_version
+
+    version = current_version()
+    return version.content_hash if version else ""
+
+
+def append_event(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    subject: str | None = None,
+    details: dict[str, Any] | None = None,
+    policy_version: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain; call it inside the transaction of the change it records.
+
+    ``subject`` is the person's identifier (email, phone, visitor id); only its keyed pseudonym
+    is stored. ``details`` must describe the change without personal data.
+    """
+    return append_events(
+        [
+            {
+                "actor": actor,
+                "action": action,
+                "obj": obj,
+                "object_type": object_type,
+                "object_id": object_id,
+                "subject": subject,
+                "details": details,
+                "policy_version": policy_version,
+            }
+        ]
+    )[0]
+
+
+def append_events(events: Iterable[dict[str, Any]], *, batch_size: int = 2000) -> list[AuditEvent]:
+    """Append many events in one transaction under one lock (imports, the benchmark)."""
+    using = router.db_for_write(AuditEvent)
+    rows: list[AuditEvent] = []
+    with transaction.atomic(using=using):
+        _lock_chain(using)
+        last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev = last if last else (0, GENESIS_HASH)
+        policy_hash: str | None = None
+        now = timezone.now()
+        for ev in events:
+            details = ev.get("details") or {}
+            _check_details(details)
+            obj = ev.get("obj")
+            if ev.get("policy_version") is not None:
+                version = ev["policy_version"]
+            else:
+                if policy_hash is None:
+                    policy_hash = _current_policy_hash()
+                version = policy_hash
+            subject = ev.get("subject")
+            seq += 1
+            fields = {
+                "seq": seq,
+                "created_at": ev.get("created_at") or now,
+                "actor": actor_label(ev.get("actor")),
+                "action": ev["action"],
+                "object_type": obj._meta.label_lower if obj is not None else ev.get("object_type", ""),
+                "object_id": str(obj.pk) if obj is not None else str(ev.get("object_id", "")),
+                "subject_ref": make_subject_ref(subject) if subject else ev.get("subject_ref", ""),
+                "policy_version": version,
+                "details": canonical_details(details),
+                "prev_hash": prev,
+            }
+            for name in ("actor", "action", "object_type", "object_id", "subject_ref", "policy_version"):
+                if has_control_characters(fields[name]):
+                    raise PrivetError(f"audit event field {name!r} must not contain control characters")
+            prev = event_hash(tuple(fields[name] for name in HASHED_FIELDS))
+            rows.append(AuditEvent(hash=prev, **fields))
+        AuditEvent.objects.using(using).bulk_create(rows, batch_size=batch_size)
+    return rows

@@ -1,0 +1,129 @@
+import itertools
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from privet.audit.models import GENESIS_HASH, AuditEvent
+from privet.audit.selectors import events_for_subject, verify_chain
+from privet.audit.services import PersonalDataInAuditDetails, append_event
+from privet.pseudonyms import subject_ref
+
+
+def make_chain(n: int) -> None:
+    for i in range(n):
+        append_event(actor="test", action="thing.done", object_type="thing", object_id=str(i),
+                     details={"i": i})
+
+
+@pytest.mark.django_db
+def test_events_chain_from_genesis_and_verify():
+    make_chain(5)
+    events = list(AuditEvent.objects.all())
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0].prev_hash == GENESIS_HASH
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    assert verify_chain().ok and verify_chain().checked == 5
+
+
+@pytest.mark.django_db
+def test_subject_is_stored_only_as_a_keyed_pseudonym():
+    event = append_event(actor="test", action="request.received", subject="Ana@Example.com ")
+    assert "example" not in event.subject_ref.lower()
+    assert event.subject_ref == subject_ref("ana@example.com")
+    assert list(events_for_subject("ana@example.com")) == [event]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("details", [
+    {"email": "x"}, {"note": "sent to ana@example.com"}, {"nested": {"client": "10.1.2.3"}},
+])
+def test_personal_data_in_details_is_refused_and_nothing_is_written(details):
+    with pytest.raises(PersonalDataInAuditDetails):
+        append_event(actor="test", action="x", details=details)
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_modified_row_is_reported():
+    make_chain(10)
+    AuditEvent.objects.filter(seq=4).update(action="thing.undone")
+    result = verify_chain()
+    assert not result.ok
+    assert result.broken_at == 4 and result.checked == 3
+    assert "modified" in result.reason
+
+
+@pytest.mark.django_db
+def test_a_deleted_row_is_reported():
+    make_chain(10)
+    AuditEvent.objects.filter(seq=6).delete()
+    result = verify_chain()
+    assert (result.ok, result.broken_at) == (False, 6)
+    assert "missing" in result.reason
+
+
+@pytest.mark.django_db
+def test_a_rehashed_forgery_is_reported_at_the_next_link():
+    make_chain(6)
+    from privet.audit.chain import event_hash
+    from privet.audit.selectors import VERIFY_FIELDS
+
+    row = list(AuditEvent.objects.filter(seq=3).values_list(*VERIFY_FIELDS).get())
+    row[VERIFY_FIELDS.index("actor")] = "someone-else"
+    AuditEvent.objects.filter(seq=3).update(actor="someone-else", hash=event_hash(tuple(row[:-1])))
+    result = verify_chain()
+    assert (result.ok, result.broken_at) == (False, 4)
+    assert "does not chain" in result.reason
+
+
+@pytest.mark.django_db
+def test_verify_command_reports_the_first_broken_link(capsys):
+    make_chain(3)
+    call_command("audit", "verify", verbosity=0)
+    assert "3 events verified" in capsys.readouterr().out
+    AuditEvent.objects.filter(seq=2).update(object_id="999")
+    with pytest.raises(CommandError, match="BROKEN at event #2"):
+        call_command("audit", "verify", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    """Four threads, each its own connection, append at once (SQLite and PostgreSQL)."""
+    per_thread, threads = 25, 4
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def writer(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                append_event(actor=f"writer:{n}", action="thing.done", details={"i": i})
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    assert AuditEvent.objects.count() == per_thread * threads
+    result = verify_chain()
+    assert result.ok, result.reason
+
+
+@pytest.mark.django_db
+def test_control_characters_in_fields_are_refused_so_the_canonical_form_stays_unambiguous():
+    from privet.errors import PrivetError
+
+    with pytest.raises(PrivetError, match="control characters"):
+        append_event(actor="test", action="a\x1fb")
+    assert not AuditEvent.objects.exists()
+    event = append_event(actor="test", action="ok", details={"text": "tab\tand\x1fseparator"})
+    assert "\x1f" not in event.details  # JSON escapes it
+    assert verify_chain().ok

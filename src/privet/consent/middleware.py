@@ -1,0 +1,111 @@
+"""The consent API's transport rules, before django-ninja sees a request.
+
+Only for paths under ``/api/consent/``:
+
+- CORS: a declared website's origin (``websites`` in the policy in force) or this installation's
+  own may read the answers and send receipts; preflight requests are answered here.
+- Receipts: a body over 4 kB is refused from its ``Content-Length`` before anything is read, a
+  body that is not JSON gets a clear 400, and each client (a keyed pseudonym of its IP address,
+  never the address) may send ``PRIVET_CONSENT_RATE_LIMIT`` receipts a minute, counted in the
+  ``PRIVET_CONSENT_RATE_CACHE`` cache (per process by default: see settings).
+
+Answers have the API's error shape, ``{"error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from privet.clients import client_ref
+from privet.policy.selectors import current_version
+
+from .selectors import allowed_origins
+
+PREFIX = "/api/consent/"
+RECEIPTS_PATH = PREFIX + "receipts"
+MAX_BODY = 4096
+RATE_WINDOW = 60  # seconds
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+def over_rate_limit(request: HttpRequest) -> bool:
+    """Count this request against its client's fixed one-minute window."""
+    limit = settings.PRIVET_CONSENT_RATE_LIMIT
+    if limit <= 0:
+        return False
+    cache = caches[settings.PRIVET_CONSENT_RATE_CACHE]
+    key = f"consent-rl:{client_ref(request)}:{int(time.time()) // RATE_WINDOW}"
+    cache.add(key, 0, timeout=RATE_WINDOW * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the window's first request
+        cache.set(key, 1, timeout=RATE_WINDOW * 2)
+        count = 1
+    return count > limit
+
+
+def is_same_origin(request: HttpRequest, origin: str) -> bool:
+    return origin == f"{request.scheme}://{request.get_host()}".lower()
+
+
+class ConsentApiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(PREFIX):
+            return self.get_response(request)
+        origin = request.META.get("HTTP_ORIGIN", "").lower()
+        cross_origin = bool(origin) and not is_same_origin(request, origin)
+        allowed = cross_origin and origin in self._origins()
+        if request.method == "OPTIONS":
+            if cross_origin and not allowed:
+                return error(403, "origin_not_allowed",
+                             f"{origin} is not a website declared in the privacy policy.")
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type"
+            response["Access-Control-Max-Age"] = "86400"
+        else:
+            response = self._checked(request) or self.get_response(request)
+        if allowed:
+            response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Origin"]))
+        return response
+
+    @staticmethod
+    def _origins() -> frozenset[str]:
+        version = current_version()
+        return allowed_origins(version.declaration() if version else None)
+
+    @staticmethod
+    def _checked(request: HttpRequest) -> HttpResponse | None:
+        """An error answer for a receipt that must not reach the API, else ``None``."""
+        if request.path != RECEIPTS_PATH or request.method != "POST":
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error(400, "bad_content_length", "The Content-Length header is not a number.")
+        if length > MAX_BODY:
+            return error(413, "too_large", f"A consent receipt is at most {MAX_BODY} bytes; "
+                                           f"this one is {length}.")
+        if over_rate_limit(request):
+            return error(429, "rate_limited", "Too many consent receipts from this client; "
+                                              "try again in a minute.")
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return error(400, "malformed_json", "The request body is not valid JSON.")
+        if not isinstance(body, dict):
+            return error(400, "malformed_json", "The request body must be a JSON object.")
+        return None

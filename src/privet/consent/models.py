@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+# What the visitor pressed; the per-purpose choice is in ``choices`` either way.
+METHODS = [
+    ("accept_all", "Accept all"),
+    ("reject_all", "Reject all"),
+    ("custom", "Saved settings"),
+]
+
+
+class ConsentReceipt(models.Model):
+    """Proof of one cookie choice, as the visitor made it (GDPR Art. 7(1)).
+
+    Written only by :func:`privet.consent.services.record_consent` and never updated: a change of
+    mind, a withdrawal included, is a new receipt, so the history of a visitor id is the proof.
+    ``choices`` holds every purpose the banner showed (``{"analytics": false, ...}``), required
+    ones as ``true``. No IP address is stored, only the browser family.
+
+    On PostgreSQL the table is range-partitioned by month on ``created_at`` (migration 0001), so
+    its real primary key is ``(id, created_at)``; ``id`` alone is still unique (one identity
+    sequence), which is all Django needs. Expiry of a whole month is a partition drop.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    site = models.CharField(max_length=64, help_text="Website id from the declaration.")
+    visitor_id = models.CharField(
+        max_length=32, help_text="Random id kept in the visitor's essential consent cookie."
+    )
+    choices = models.JSONField(help_text="Granted (true) or not (false), per cookie purpose.")
+    method = models.CharField(max_length=16, choices=METHODS)
+    gpc = models.BooleanField(help_text="The browser sent a Global Privacy Control signal.")
+    policy_hash = models.CharField(max_length=64, help_text="Content hash of the policy shown.")
+    banner_version = models.CharField(max_length=16)
+    language = models.CharField(max_length=8)
+    user_agent_family = models.CharField(max_length=32, help_text="Browser family, no version.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # receipts_for_visitor(): an operator proves what one visitor chose, in order.
+            models.Index(fields=["visitor_id", "created_at"], name="consent_visitor_idx"),
+            # consent_rates(): receipts of one site over a range of days.
+            models.Index(fields=["site", "created_at"], name="consent_site_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"receipt {self.pk} {self.site} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def granted(self) -> list[str]:
+        """The purposes this receipt grants, in the order its policy version declares them.
+
+        (PostgreSQL's jsonb does not keep key order.) May cost one query, the first time a
+        process meets the receipt's policy version.
+        """
+        from .selectors import declaration_for_hash
+
+        declaration = declaration_for_hash(self.policy_hash)
+        order = [p.id for p in declaration.cookies.purposes] if declaration else []
+        on = [purpose for purpose, granted in self.choices.items() if granted]
+        return sorted(on, key=lambda p: (order.index(p) if p in order else len(order), p))

@@ -1,0 +1,169 @@
+"""Reading consent: what the banner shows, which sites may embed it, and the receipts.
+
+Published policy versions are immutable, so a version's declaration is cached per process by its
+content hash: checking a receipt's policy costs one query the first time and none after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from privet.policy.models import PolicyVersion
+from privet.policy.schema import CookiePurpose, Declaration
+from privet.policy.selectors import current_version
+
+from .models import ConsentReceipt
+
+# Consent Mode signals that make a purpose "sale or sharing" for Global Privacy Control: a
+# browser that sends GPC refuses every purpose that grants one of them (marketing by default).
+GPC_REFUSED_SIGNALS = frozenset({"ad_storage", "ad_user_data", "ad_personalization"})
+
+_VERSIONS: dict[str, Declaration] = {}
+
+
+def declaration_for_hash(policy_hash: str) -> Declaration | None:
+    """The declaration published under ``policy_hash``, or ``None`` (a query only on a miss)."""
+    if policy_hash not in _VERSIONS:
+        version = PolicyVersion.objects.filter(content_hash=policy_hash).first()
+        if version is None:
+            return None
+        _VERSIONS[policy_hash] = version.declaration()
+    return _VERSIONS[policy_hash]
+
+
+def refused_by_gpc(purpose: CookiePurpose) -> bool:
+    return not purpose.required and bool(GPC_REFUSED_SIGNALS & set(purpose.consent_mode))
+
+
+def purposes_hash(declaration: Declaration) -> str:
+    """A short hash of the cookie purposes: when it changes, the banner asks again."""
+    dump = [p.model_dump(mode="json") for p in declaration.cookies.purposes]
+    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A website that may embed the banner: declared in ``websites``, or this installation."""
+
+    id: str
+    origins: frozenset[str]
+
+
+def site_for(declaration: Declaration, site_id: str) -> Site | None:
+    for website in declaration.websites:
+        if website.id == site_id:
+            return Site(website.id, frozenset(o.lower() for o in website.origins))
+    if site_id == settings.PRIVET_CONSENT_SITE:
+        return Site(site_id, frozenset({origin_of(settings.SITE_URL)}))
+    return None
+
+
+def allowed_origins(declaration: Declaration | None) -> frozenset[str]:
+    """Every origin CORS lets read the consent API: the declared websites' and our own."""
+    origins = {origin_of(settings.SITE_URL)}
+    if declaration is not None:
+        origins.update(o.lower() for w in declaration.websites for o in w.origins)
+    return frozenset(origins)
+
+
+def receipts_for_visitor(visitor_id: str) -> QuerySet[ConsentReceipt]:
+    """Every receipt of one visitor id, oldest first: the proof of what they chose and when."""
+    return ConsentReceipt.objects.filter(visitor_id=visitor_id.strip().lower()).order_by(
+        "created_at", "id"
+    )
+
+
+def latest_receipt(visitor_id: str) -> ConsentReceipt | None:
+    """The choice in force for a visitor id (one query)."""
+    return receipts_for_visitor(visitor_id).order_by("-created_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class DayRate:
+    day: date
+    purpose: str
+    receipts: int
+    granted: int
+
+    @property
+    def rate(self) -> float:
+        return self.granted / self.receipts if self.receipts else 0.0
+
+
+def consent_rates(
+    *, since: date, until: date, site: str | None = None, purposes: list[str] | None = None
+) -> list[DayRate]:
+    """Per day (local time) and per optional purpose: receipts and how many granted it.
+
+    One aggregate query. ``purposes`` defaults to the optional purposes of the policy in force.
+    A day counts every receipt given that day, withdrawals and repeated choices included.
+    """
+    if purposes is None:
+        version = current_version()
+        purposes = [
+            p.id for p in (version.declaration().cookies.purposes if version else []) if not p.required
+        ]
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(since, time.min), tz)
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz)
+    receipts = ConsentReceipt.objects.filter(created_at__gte=start, created_at__lt=end)
+    if site:
+        receipts = receipts.filter(site=site)
+    rows = (
+        receipts.annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            total=Count("id"),
+            **{f"g_{p}": Count("id", filter=Q(**{f"choices__{p}": True})) for p in purposes},
+        )
+        .order_by("day")
+    )
+    return [
+        DayRate(day=row["day"], purpose=p, receipts=row["total"], granted=row[f"g_{p}"])
+        for row in rows
+        for p in purposes
+    ]
+
+
+@dataclass(frozen=True)
+class PurposeRate:
+    purpose: str
+    label: str
+    receipts: int
+    granted: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.granted / self.receipts) if self.receipts else 0
+
+
+def purpose_rates(*, since: date, until: date, lang: str = "en") -> list[PurposeRate]:
+    """Share of receipts granting each optional purpose over a window (the panel's dashboard).
+
+    Sums :func:`consent_rates` over the days, so it costs the same one aggregate query.
+    """
+    version = current_version()
+    if version is None:
+        return []
+    optional = [p for p in version.declaration().cookies.purposes if not p.required]
+    totals = {p.id: [0, 0] for p in optional}
+    for row in consent_rates(since=since, until=until, purposes=list(totals)):
+        totals[row.purpose][0] += row.receipts
+        totals[row.purpose][1] += row.granted
+    return [
+        PurposeRate(p.id, p.label.get(lang), totals[p.id][0], totals[p.id][1]) for p in optional
+    ]

@@ -1,0 +1,108 @@
+"""Recording a cookie choice. :func:`record_consent` is the only writer of ``ConsentReceipt``.
+
+No audit event per receipt: receipts are themselves the append-only proof, one per choice, and
+at banner volume they would drown the audit chain (whose writers take one global lock). The
+audit log records what operators do with receipts (exports, partition drops) instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from privet.errors import PrivetError
+
+from .models import ConsentReceipt
+from .selectors import declaration_for_hash, refused_by_gpc, site_for
+
+VISITOR_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class UnknownPolicyVersion(PrivetError):
+    code = "unknown_policy_version"
+
+
+class UnknownSite(PrivetError):
+    code = "unknown_site"
+
+
+class UnknownPurpose(PrivetError):
+    code = "unknown_purpose"
+
+
+class InvalidVisitorId(PrivetError):
+    code = "invalid_visitor_id"
+
+
+# Browser families, most specific first (Edge and Opera also say "Chrome", Chrome says "Safari").
+_FAMILIES = [
+    ("bot", re.compile(r"bot|crawl|spider|slurp|headless", re.I)),
+    ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
+    ("Opera", re.compile(r"OPR/|Opera")),
+    ("Samsung Internet", re.compile(r"SamsungBrowser/")),
+    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
+    ("Chrome", re.compile(r"Chrome/|CriOS/|Chromium/")),
+    ("Safari", re.compile(r"Safari/")),
+]
+
+
+def user_agent_family(user_agent: str) -> str:
+    """The browser family of a User-Agent header, without version or platform (less identifying)."""
+    for family, pattern in _FAMILIES:
+        if pattern.search(user_agent or ""):
+            return family
+    return "other"
+
+
+def record_consent(
+    *,
+    site: str,
+    visitor_id: str,
+    choices: dict[str, bool],
+    policy_hash: str,
+    method: str,
+    gpc: bool,
+    banner_version: str,
+    language: str,
+    user_agent: str = "",
+) -> ConsentReceipt:
+    """Store one choice after checking it against the policy version the visitor was shown.
+
+    Every optional purpose of that version is recorded: one left out counts as not granted;
+    required purposes are always granted; with Global Privacy Control the purposes it refuses
+    (marketing) are recorded as refused whatever was sent. Bad input raises a
+    :class:`PrivetError` and stores nothing.
+    """
+    if not VISITOR_ID_RE.match(visitor_id):
+        raise InvalidVisitorId("The visitor id must be 32 lowercase hexadecimal characters.")
+    declaration = declaration_for_hash(policy_hash)
+    if declaration is None:
+        raise UnknownPolicyVersion(
+            f"No published policy version has the hash {policy_hash[:12]}...; reload the page "
+            "to get the policy in force."
+        )
+    if site_for(declaration, site) is None:
+        known = ", ".join(w.id for w in declaration.websites)
+        raise UnknownSite(f"Site {site!r} is not declared in the policy's websites ({known}).")
+    purposes = declaration.cookies.purposes
+    declared = {p.id for p in purposes}
+    if unknown := sorted(set(choices) - declared):
+        raise UnknownPurpose(
+            f"Unknown cookie purpose {', '.join(map(repr, unknown))}; this policy declares "
+            f"{', '.join(sorted(declared))}."
+        )
+    recorded = {
+        p.id: p.required or (bool(choices.get(p.id)) and not (gpc and refused_by_gpc(p)))
+        for p in purposes
+    }
+    return ConsentReceipt.objects.create(
+        site=site,
+        visitor_id=visitor_id,
+        choices=recorded,
+        method=method,
+        gpc=gpc,
+        policy_hash=policy_hash,
+        banner_version=banner_version,
+        language=language,
+        user_agent_family=user_agent_family(user_agent),
+    )
+

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "consent"
+urlpatterns = [
+    path("consent/demo/", views.demo, name="demo"),
+    path("consent/demo/beacon", views.demo_beacon, name="demo-beacon"),
+]

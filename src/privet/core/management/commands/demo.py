@@ -1,0 +1,121 @@
+import importlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from privet.panel.roles import ADMINISTRATOR
+from privet.panel.services import assign_role
+from privet.policy.loader import DeclarationError
+from privet.policy.services import ensure_default_published
+
+DEMO_OPERATOR = "operator"
+
+
+class Command(BaseCommand):
+    help = ("Set up and run the demo: migrate, publish the default policy, load demo data, "
+            "create an operator, then run the web server and the task worker until Ctrl-C.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--setup-only", action="store_true",
+                            help="Prepare the database and exit without starting servers.")
+
+    def handle(self, *args, addrport: str, setup_only: bool, **options):
+        self.stdout.write(f"Data folder: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        try:
+            version = ensure_default_published(
+                path=settings.PRIVET_DEFAULT_POLICY_FILE, actor="cli:demo"
+            )
+        except DeclarationError as exc:
+            raise CommandError(str(exc)) from None
+        if version:
+            self.stdout.write(f"Published policy version {version.version} ({version.short_hash}).")
+        self.load_demo_data()
+        self.ensure_operator()
+        if setup_only:
+            return
+        self.run_processes(addrport)
+
+    def load_demo_data(self) -> None:
+        """Each app may ship ``demo_data.load(stdout)``; it must be idempotent."""
+        for config in apps.get_app_configs():
+            if not config.name.startswith("privet."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo_data")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo_data":
+                    raise
+                continue
+            with transaction.atomic():
+                module.load(self.stdout)
+
+    def ensure_operator(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(username=DEMO_OPERATOR).exists():
+            self.stdout.write(f"Operator account '{DEMO_OPERATOR}' exists (password shown on its "
+                              "first run; reset with: privet manage changepassword operator).")
+            return
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_superuser(DEMO_OPERATOR, email="", password=password)
+        assign_role(user=user, role=ADMINISTRATOR, actor="cli:demo")
+        self.stdout.write(self.style.WARNING(
+            f"Created operator '{DEMO_OPERATOR}' (administrator) with one-time password: {password}\n"
+            "  (shown once; it is not stored anywhere in clear text)\n"
+            "  Sign in at /panel/: the first sign-in sets up two-factor sign-in; have an "
+            "authenticator app ready (FreeOTP, Aegis, Google Authenticator, 1Password...)."
+        ))
+
+    def run_processes(self, addrport: str) -> None:
+        env = {**os.environ, "PRIVET_DEMO": "1"}
+        base = [sys.executable, "-m", "privet"]
+        procs = {
+            "web": subprocess.Popen([*base, "serve", addrport], env=env),
+            "worker": subprocess.Popen([*base, "worker"], env=env),
+        }
+        self.stdout.write(self.style.SUCCESS(
+            f"\nPrivet demo running at http://{addrport}/  (privacy policy: "
+            f"http://{addrport}/privacy/). Press Ctrl-C to stop."
+        ))
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    self.stderr.write(f"The {name} process exited with code {proc.returncode}.")
+                    exit_code = proc.returncode or 1
+                    stopping = True
+            time.sleep(0.2)
+        self.stdout.write("\nStopping web server and worker...")
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in procs.items():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"The {name} process did not stop in time; killing it.")
+                proc.kill()
+                proc.wait()
+        self.stdout.write("Stopped.")
+        if exit_code:
+            raise CommandError("A demo process failed; see the messages above.")

@@ -1,0 +1,24 @@
+"""Domain errors of the enquiries app (turned into 4xx answers by the API and views)."""
+
+from privet.errors import PrivetError
+
+
+class InvalidTransition(PrivetError):
+    """A status change the lifecycle does not allow (e.g. closed -> offer)."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class InvalidEnquiry(PrivetError):
+    """Data handed to a service that the form would have refused (missing or too long)."""
+
+    code = "invalid_enquiry"
+    status = 400
+
+
+class ProcessingRestricted(PrivetError):
+    """The person restricted processing of this enquiry (GDPR Art. 18): it may only be stored."""
+
+    code = "processing_restricted"
+    status = 409

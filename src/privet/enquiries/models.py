@@ -1,0 +1,177 @@
+"""Enquiries and their way to a project: enquiry -> offer -> project -> ended, or -> closed.
+
+The status dates are the triggers of the declared retention rules: ``closed_at`` of an enquiry
+that never became a contract (``enquiry_closed``, 12 months) and ``project_ended_at`` of a
+project (``contract_end``, 6 years to the end of the year). Only :mod:`.services` changes them,
+and every change leaves an :class:`EnquiryStatusChange` row and an audit event.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Form limits, shared by the model, the public form and the panel's form.
+NAME_MAX = 100
+COMPANY_MAX = 150
+EMAIL_MAX = 254  # RFC 5321 path limit; what Django's EmailField uses
+PHONE_MAX = 30
+MESSAGE_MAX = 5000
+
+
+class ProjectType(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    WEB_APP = "web_app", _("Web application")
+    PANEL = "panel", _("Operational panel")
+    INTEGRATION = "integration", _("API integration")
+    SUPPORT = "support", _("Technical support")
+    OTHER = "other", _("Something else")
+
+
+class Channel(models.TextChoices):
+    FORM = "form", _("Contact form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New enquiry")
+    OFFER = "offer", _("Offer sent")
+    PROJECT = "project", _("Project (contract signed)")
+    ENDED = "ended", _("Project ended")
+    CLOSED = "closed", _("Closed without contract")
+
+
+# The lifecycle. Anything not listed is refused by services.change_status (InvalidTransition).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.OFFER, Status.CLOSED),
+    Status.OFFER: (Status.PROJECT, Status.CLOSED),
+    Status.PROJECT: (Status.ENDED,),
+    Status.ENDED: (),
+    Status.CLOSED: (),
+}
+# The date field each status stamps when an enquiry enters it.
+STATUS_DATE_FIELD = {
+    Status.OFFER: "offer_at",
+    Status.PROJECT: "contract_signed_at",
+    Status.ENDED: "project_ended_at",
+    Status.CLOSED: "closed_at",
+}
+# Still waiting for a decision: what the operator's inbox shows.
+OPEN_STATUSES = (Status.NEW, Status.OFFER)
+
+
+class Enquiry(models.Model):
+    """One person's enquiry, from the public form or logged by an operator from email or phone."""
+
+    name = models.CharField(_("name"), max_length=NAME_MAX)
+    company = models.CharField(_("company"), max_length=COMPANY_MAX, blank=True)
+    email = models.EmailField(_("email"), max_length=EMAIL_MAX)
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX, blank=True)
+    project_type = models.CharField(_("project type"), max_length=20, choices=ProjectType.choices)
+    message = models.TextField(_("message"), max_length=MESSAGE_MAX)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices,
+                               default=Channel.FORM)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    offer_at = models.DateTimeField(_("offer sent"), null=True, blank=True)
+    contract_signed_at = models.DateTimeField(_("contract signed"), null=True, blank=True)
+    project_ended_at = models.DateTimeField(_("project ended"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), default=timezone.now)
+    # Art. 18: kept but not otherwise used while a restriction of processing is in force.
+    restricted_at = models.DateTimeField(_("processing restricted"), null=True, blank=True)
+
+    language = models.CharField(_("language"), max_length=8, default="en")
+    policy_version = models.CharField(
+        _("policy version"), max_length=64, blank=True,
+        help_text="Content hash of the policy in force when the data was collected.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="The operator who logged it; empty for the public form.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("enquiry")
+        verbose_name_plural = _("enquiries")
+        indexes = [
+            # The panel's list filtered by status, newest first (selectors.search_enquiries,
+            # open_enquiries), and the dashboard's counts per status.
+            models.Index(fields=["status", "received_at"], name="enq_status_received_idx"),
+            # The rights engine finds one person's enquiries by email (EnquirySource.find).
+            models.Index(fields=["email"], name="enq_email_idx"),
+            # Retention: closed enquiries past 12 months (privacy.expire_closed_enquiries).
+            models.Index(fields=["status", "closed_at"], name="enq_status_closed_idx"),
+            # Retention: ended projects past 6 years (privacy.expire_ended_projects).
+            models.Index(fields=["status", "project_ended_at"], name="enq_status_ended_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Enquiry #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def reference(self) -> str:
+        """What the person and the operators quote: ``E-000042``."""
+        return f"E-{self.pk:06d}"
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        """The statuses this enquiry may move to next (no query)."""
+        return TRANSITIONS[self.status]
+
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def retention_trigger(self) -> tuple[str, object] | None:
+        """``(trigger, when)`` of the retention rule that now applies, or ``None`` while the
+        enquiry or project is still running (nothing counts down yet)."""
+        if self.status == Status.CLOSED:
+            return ("enquiry_closed", self.closed_at)
+        if self.status == Status.ENDED:
+            return ("contract_end", self.project_ended_at)
+        return None
+
+
+class EnquiryNote(models.Model):
+    """An operator's note on an enquiry (a call, what was agreed); part of its history."""
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("note"), max_length=MESSAGE_MAX)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        # The FK index on enquiry_id serves the history of one enquiry.
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk} on enquiry #{self.enquiry_id}"
+
+
+class EnquiryStatusChange(models.Model):
+    """Who moved an enquiry from which status to which, when, and why (append-only)."""
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, help_text="When the change took effect.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        # The FK index on enquiry_id serves the history of one enquiry.
+
+    def __str__(self) -> str:
+        return f"#{self.enquiry_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -1,0 +1,108 @@
+"""Reads for the operator panel: lists, search, counts and one enquiry's full history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from privet.audit.models import AuditEvent
+
+from .models import OPEN_STATUSES, Enquiry, Status
+
+# Audit actions already shown through their own richer rows (status change with its reason,
+# the note with its text); the history shows the remaining audit events (received, logged,
+# rectified, restricted, exported...).
+_SHOWN_ELSEWHERE = {"enquiry.status_changed", "enquiry.note_added"}
+
+
+def open_enquiries() -> QuerySet[Enquiry]:
+    """Enquiries waiting for a decision (new or offer sent), oldest first: the top of the list
+    has waited longest. One query when evaluated."""
+    return Enquiry.objects.filter(status__in=OPEN_STATUSES).order_by("received_at", "pk")
+
+
+def search_enquiries(
+    *, q: str = "", status: str | None = None, project_type: str | None = None
+) -> QuerySet[Enquiry]:
+    """Enquiries matching ``q`` (in name, company, email, phone, message or the ``E-000042``
+    reference), newest first, optionally of one status and project type.
+
+    The text match is a case-insensitive substring scan (fine for a studio's thousands of rows).
+    """
+    qs = Enquiry.objects.select_related("created_by").order_by("-received_at", "-pk")
+    if status:
+        qs = qs.filter(status=status)
+    if project_type:
+        qs = qs.filter(project_type=project_type)
+    q = q.strip()
+    if q:
+        match = (Q(name__icontains=q) | Q(company__icontains=q) | Q(email__icontains=q)
+                 | Q(phone__icontains=q) | Q(message__icontains=q))
+        ref = q.upper().removeprefix("E-").lstrip("0")
+        if ref.isascii() and ref.isdecimal() and len(ref) <= 18:  # fits a bigint
+            match |= Q(pk=int(ref))
+        qs = qs.filter(match)
+    return qs
+
+
+def status_counts() -> dict[str, int]:
+    """``{status: count}`` for every status, zeros included (one aggregate query)."""
+    counts = dict(Enquiry.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {s: counts.get(s, 0) for s in Status.values}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an enquiry's history, whatever table it came from."""
+
+    at: datetime
+    kind: str  # "status" | "note" | "event"
+    actor: str  # a username, "system", or the public form
+    title: str  # e.g. "new -> offer", "note", "enquiry.received"
+    text: str = ""  # the reason or the note's body
+    details: dict = field(default_factory=dict)
+    from_status: str = ""
+    to_status: str = ""
+
+
+def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
+    """Status changes, notes and audit events of ``enquiry``, oldest first (four queries)."""
+    changes = list(enquiry.status_changes.select_related("actor"))
+    notes = list(enquiry.notes.select_related("author"))
+    events = list(
+        AuditEvent.objects.filter(object_type=Enquiry._meta.label_lower, object_id=str(enquiry.pk))
+        .exclude(action__in=_SHOWN_ELSEWHERE)
+        .order_by("seq")
+    )
+    user_ids = {int(e.actor.split(":", 1)[1]) for e in events
+                if e.actor.startswith("user:") and e.actor.split(":", 1)[1].isdigit()}
+    users = {f"user:{u.pk}": u.get_username()
+             for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+
+    def who(user) -> str:
+        return user.get_username() if user is not None else "system"
+
+    entries = [
+        HistoryEntry(
+            at=c.at, kind="status", actor=who(c.actor) if c.actor_id or c.from_status else (
+                "public:contact-form" if enquiry.channel == "form" else "system"),
+            title=f"{c.from_status or '-'} -> {c.to_status}", text=c.reason,
+            from_status=c.from_status, to_status=c.to_status,
+        )
+        for c in changes
+    ]
+    entries += [
+        HistoryEntry(at=n.created_at, kind="note", actor=who(n.author), title="note", text=n.body)
+        for n in notes
+    ]
+    entries += [
+        HistoryEntry(at=e.created_at, kind="event", actor=users.get(e.actor, e.actor), title=e.action,
+                     details=json.loads(e.details or "{}"))
+        for e in events
+    ]
+    order = {"event": 0, "status": 1, "note": 2}
+    return sorted(entries, key=lambda h: (h.at, order[h.kind]))

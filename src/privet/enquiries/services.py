@@ -1,0 +1,220 @@
+"""Every change of an enquiry's state: one function each, atomic, audited, mail after commit.
+
+Callers (the public form's view, the panel) validate input with :mod:`.forms` first; the
+services check again what must never be stored (unknown fields, over-long values) so that no
+other caller can bypass the limits the policy's declaration was written for.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from privet.audit.services import append_event
+
+from .errors import InvalidEnquiry, InvalidTransition, ProcessingRestricted
+from .models import (
+    COMPANY_MAX,
+    EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    STATUS_DATE_FIELD,
+    TRANSITIONS,
+    Channel,
+    Enquiry,
+    EnquiryNote,
+    EnquiryStatusChange,
+    ProjectType,
+    Status,
+)
+from .tasks import send_enquiry_mail
+
+log = logging.getLogger(__name__)
+
+# What a caller may hand over: exactly the fields the declaration's "enquiries" purpose covers.
+REQUIRED_FIELDS = {"name": NAME_MAX, "email": EMAIL_MAX, "project_type": 20, "message": MESSAGE_MAX}
+OPTIONAL_FIELDS = {"company": COMPANY_MAX, "phone": PHONE_MAX}
+
+
+def _clean(data: dict[str, Any]) -> dict[str, str]:
+    unknown = set(data) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS)
+    if unknown:
+        raise InvalidEnquiry(f"Unknown enquiry fields: {', '.join(sorted(unknown))}.")
+    clean: dict[str, str] = {}
+    for name, limit in {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.items():
+        value = str(data.get(name) or "").strip()
+        if name in REQUIRED_FIELDS and not value:
+            raise InvalidEnquiry(f"The field {name!r} is required.")
+        if len(value) > limit:
+            raise InvalidEnquiry(f"The field {name!r} is longer than {limit} characters.")
+        clean[name] = value
+    if clean["project_type"] not in ProjectType.values:
+        raise InvalidEnquiry(f"Unknown project type {clean['project_type']!r}.")
+    local, _, domain = clean["email"].rpartition("@")
+    clean["email"] = f"{local}@{domain.lower()}" if local else clean["email"]
+    return clean
+
+
+def _user(actor: AbstractBaseUser | str | None) -> AbstractBaseUser | None:
+    """The user to store in a foreign key; ``None`` for system actors like "system:demo"."""
+    return actor if isinstance(actor, AbstractBaseUser) else None
+
+
+def _policy_hash() -> str:
+    from privet.policy.selectors import current_version
+
+    version = current_version()
+    return version.content_hash if version else ""
+
+
+@transaction.atomic
+def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> Enquiry:
+    """Store an enquiry sent through the public form; acknowledge it and notify operators.
+
+    ``client_ref`` is the pseudonymised client (:func:`privet.pseudonyms.ip_ref`); it goes into
+    the audit event's details only, never into the enquiry. Mail leaves after the commit.
+    """
+    clean = _clean(data)
+    now = timezone.now()
+    enquiry = Enquiry.objects.create(
+        **clean, channel=Channel.FORM, status=Status.NEW, received_at=now, last_contact_at=now,
+        language=language if language in ("en", "pl") else "en", policy_version=_policy_hash(),
+    )
+    EnquiryStatusChange.objects.create(enquiry=enquiry, from_status="", to_status=Status.NEW, at=now)
+    append_event(
+        actor="public:contact-form", action="enquiry.received", obj=enquiry, subject=enquiry.email,
+        details={"channel": Channel.FORM, "project_type": enquiry.project_type, "client": client_ref,
+                 "language": enquiry.language},
+        policy_version=enquiry.policy_version,
+    )
+    # Queued only once the enquiry is committed: no mail for a change that rolled back.
+    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, "acknowledgement"))
+    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, "operators"))
+    return enquiry
+
+
+@transaction.atomic
+def log_enquiry(
+    *,
+    data: dict[str, Any],
+    actor: AbstractBaseUser | str,
+    channel: str = Channel.EMAIL,
+    received_at: datetime | None = None,
+    language: str = "en",
+) -> Enquiry:
+    """Record an enquiry an operator received by email, phone or otherwise (no mail is sent:
+    the person wrote to us directly and gets a direct answer)."""
+    clean = _clean(data)
+    if channel not in Channel.values or channel == Channel.FORM:
+        raise InvalidEnquiry(f"An operator logs enquiries by email, phone or other, not {channel!r}.")
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now:
+        raise InvalidEnquiry("An enquiry cannot be received in the future.")
+    enquiry = Enquiry.objects.create(
+        **clean, channel=channel, status=Status.NEW, received_at=received_at,
+        last_contact_at=received_at, language=language if language in ("en", "pl") else "en",
+        policy_version=_policy_hash(), created_by=_user(actor),
+    )
+    EnquiryStatusChange.objects.create(
+        enquiry=enquiry, from_status="", to_status=Status.NEW, actor=_user(actor), at=received_at
+    )
+    append_event(
+        actor=actor, action="enquiry.logged", obj=enquiry, subject=enquiry.email,
+        details={"channel": channel, "project_type": enquiry.project_type},
+        policy_version=enquiry.policy_version,
+    )
+    return enquiry
+
+
+@transaction.atomic
+def change_status(
+    *,
+    enquiry: Enquiry,
+    to_status: str,
+    actor: AbstractBaseUser | str | None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Enquiry:
+    """Move ``enquiry`` along its lifecycle and stamp the status's date.
+
+    ``at`` is when it happened (e.g. the day the contract was signed), default now; it may not
+    be in the future nor before the enquiry's previous step. Returns the refreshed enquiry.
+    Raises :class:`InvalidTransition` for a change the lifecycle does not allow.
+    """
+    locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
+    _refuse_if_restricted(locked)
+    from_status = locked.status
+    if to_status not in Status.values:
+        raise InvalidTransition(f"{to_status!r} is not a status of an enquiry.")
+    if to_status not in TRANSITIONS[from_status]:
+        allowed = ", ".join(str(Status(s).label) for s in TRANSITIONS[from_status]) or "none (final)"
+        raise InvalidTransition(
+            f"An enquiry in status “{Status(from_status).label!s}” cannot move to "
+            f"“{Status(to_status).label}”. Allowed next: {allowed}."
+        )
+    reason = reason.strip()
+    if len(reason) > 1000:
+        raise InvalidTransition("The reason is longer than 1000 characters.")
+    now = timezone.now()
+    at = at or now
+    previous = locked.status_changes.order_by("-at").values_list("at", flat=True).first()
+    if at > now:
+        raise InvalidTransition("A status change cannot take effect in the future.")
+    if previous and at < previous:
+        raise InvalidTransition("A status change cannot take effect before the previous one.")
+    locked.status = to_status
+    setattr(locked, STATUS_DATE_FIELD[to_status], at)
+    locked.last_contact_at = max(locked.last_contact_at, at)
+    locked.save(update_fields=["status", STATUS_DATE_FIELD[to_status], "last_contact_at", "updated_at"])
+    EnquiryStatusChange.objects.create(
+        enquiry=locked, from_status=from_status, to_status=to_status,
+        actor=_user(actor), at=at, reason=reason,
+    )
+    append_event(
+        actor=actor, action="enquiry.status_changed", obj=locked, subject=locked.email,
+        details={"from": from_status, "to": to_status, "at": at.isoformat(),
+                 "with_reason": bool(reason)},
+    )
+    if enquiry is not locked:
+        enquiry.refresh_from_db()
+    return locked
+
+
+def _refuse_if_restricted(enquiry: Enquiry) -> None:
+    if enquiry.restricted_at is not None:
+        raise ProcessingRestricted(
+            f"{enquiry.reference}: the person restricted processing of this enquiry (GDPR Art. 18) "
+            "on " + enquiry.restricted_at.date().isoformat() + "; it is kept but not worked on."
+        )
+
+
+@transaction.atomic
+def add_note(
+    *, enquiry: Enquiry, body: str, actor: AbstractBaseUser | str,
+    contact_at: datetime | None = None, at: datetime | None = None,
+) -> EnquiryNote:
+    """Add an operator's note. ``contact_at`` marks the note as a contact with the person
+    (a call, an email) and moves ``last_contact_at`` forward."""
+    _refuse_if_restricted(enquiry)
+    body = body.strip()
+    if not body:
+        raise InvalidEnquiry("A note cannot be empty.")
+    if len(body) > MESSAGE_MAX:
+        raise InvalidEnquiry(f"A note is limited to {MESSAGE_MAX} characters.")
+    note = EnquiryNote.objects.create(enquiry=enquiry, author=_user(actor), body=body,
+                                      created_at=min(at or timezone.now(), timezone.now()))
+    if contact_at and contact_at > enquiry.last_contact_at:
+        enquiry.last_contact_at = min(contact_at, timezone.now())
+        enquiry.save(update_fields=["last_contact_at", "updated_at"])
+    append_event(
+        actor=actor, action="enquiry.note_added", obj=enquiry, subject=enquiry.email,
+        details={"note": note.pk, "contact": bool(contact_at)},
+    )
+    return note

@@ -1,0 +1,90 @@
+"""The Django admin's registrations for accounts, second factors and lockouts.
+
+Every add, change and deletion made through the admin is also written to the audit log
+(:class:`AuditedAdmin`), so resetting someone's second factor, unlocking an account or
+deactivating it leaves the same trace as any other change. Roles are given through groups
+only: the admin shows no per-user permissions and no superuser switch.
+"""
+
+from __future__ import annotations
+
+import json
+
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from privet.audit.services import append_event
+
+from . import services
+from .roles import roles_of
+
+User = get_user_model()
+
+
+def _changed_fields(message) -> list[str]:
+    """Field names from the admin's change message (names only, never values)."""
+    if isinstance(message, str):
+        try:
+            message = json.loads(message)
+        except ValueError:
+            return []
+    fields: list[str] = []
+    for entry in message or []:
+        for kind in ("added", "changed", "deleted"):
+            fields.extend(str(f) for f in entry.get(kind, {}).get("fields", []))
+    return fields
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def log_addition(self, request, obj, message):
+        append_event(actor=request.user, action="admin.added", obj=obj,
+                     details={"fields": _changed_fields(message)})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        append_event(actor=request.user, action="admin.changed", obj=obj,
+                     details={"fields": _changed_fields(message)})
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            append_event(actor=request.user, action="admin.deleted", obj=obj, details={})
+        return super().log_deletions(request, queryset)
+
+
+class PanelUserAdmin(AuditedAdmin, UserAdmin):
+    """Django's user admin; a change of an account's role groups is written to the audit log."""
+
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Role and access"), {"fields": ("is_active", "groups")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    list_filter = ("is_active", "groups")
+
+    def save_related(self, request, form, formsets, change):
+        before = roles_of(form.instance) if change else []
+        super().save_related(request, form, formsets, change)
+        services.record_role_change(user=form.instance, before=before, actor=request.user)
+
+
+class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
+    """Deleting a device resets an operator's second factor: audited like any change."""
+
+
+class AuditedAccessAttemptAdmin(AuditedAdmin, AccessAttemptAdmin):
+    """Deleting attempts unlocks an account: audited like any change."""
+
+
+for model, model_admin in ((User, PanelUserAdmin), (TOTPDevice, AuditedTOTPDeviceAdmin),
+                           (AccessAttempt, AuditedAccessAttemptAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)

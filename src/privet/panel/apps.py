@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class PanelConfig(AppConfig):
+    name = "privet.panel"
+    label = "panel"
+    verbose_name = _("Operator panel")
+
+    def ready(self) -> None:
+        # django-axes announces a lockout only through its signal; the receiver hands it to the
+        # one function that records it (panel.services.record_lockout).
+        from axes.signals import user_locked_out
+
+        from .lockout import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="privet.panel.lockout")
+
+        from django.db.models.signals import post_migrate
+
+        from .services import ensure_roles
+
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="privet.panel.roles")
+
+
+class PanelAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin whose default site demands a TOTP-verified administrator."""
+
+    default = False  # privet.panel means PanelConfig; this one is named in INSTALLED_APPS
+    default_site = "privet.panel.admin_site.PanelAdminSite"

@@ -1,0 +1,21 @@
+from django.db import models
+
+
+class PanelAccess(models.Model):
+    """Holds the panel's permissions (no table): what each role may see and do.
+
+    Roles are Django groups holding these permissions (see :mod:`privet.panel.roles`); views
+    check the permission, never the group's name, so a role can be reshaped in the admin.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("work_enquiries", "Work enquiries: list, log, change status, add notes"),
+            ("view_audit", "See the audit log and policy versions"),
+            ("manage_users", "Manage operator accounts and use the Django admin"),
+        ]
+
+    def __str__(self) -> str:
+        return "panel access"

@@ -1,0 +1,61 @@
+"""Operator roles: which group grants which permissions, and the checks views use.
+
+A role is a Django group, kept in step with this table after every ``migrate``
+(``services.ensure_roles``). Views ask for a *capability*
+(a ``panel.*`` permission), never for a group name:
+
+============================  ==========  ===============  =============
+capability                    operator    privacy officer  administrator
+============================  ==========  ===============  =============
+work_enquiries                yes         yes              yes
+view_audit                    no           yes              yes
+manage_users (Django admin)   no           no                yes
+============================  ==========  ===============  =============
+
+Administrators also hold the model permissions the Django admin needs to manage accounts,
+second factors and lockouts (``ADMIN_MODEL_PERMISSIONS``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext_lazy as _
+
+OPERATOR = "operator"
+PRIVACY_OFFICER = "privacy officer"
+ADMINISTRATOR = "administrator"
+
+WORK_ENQUIRIES = "panel.work_enquiries"
+VIEW_AUDIT = "panel.view_audit"
+MANAGE_USERS = "panel.manage_users"
+
+ROLE_LABELS = {
+    OPERATOR: _("Operator"),
+    PRIVACY_OFFICER: _("Privacy officer"),
+    ADMINISTRATOR: _("Administrator"),
+}
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATOR: [WORK_ENQUIRIES],
+    PRIVACY_OFFICER: [WORK_ENQUIRIES, VIEW_AUDIT],
+    ADMINISTRATOR: [WORK_ENQUIRIES, VIEW_AUDIT, MANAGE_USERS],
+}
+# app_label -> actions on all of that app's models (for the Django admin), administrators only.
+ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "auth": ("add", "change", "delete", "view"),
+    "otp_totp": ("change", "delete", "view"),
+    "axes": ("delete", "view"),
+    "audit": ("view",),
+    "policy": ("view",),
+}
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """The role names the user holds (one query)."""
+    if not user.is_authenticated:
+        return []
+    return sorted(user.groups.filter(name__in=ROLE_PERMISSIONS).values_list("name", flat=True))
+
+
+def can(user: AbstractBaseUser | AnonymousUser, capability: str) -> bool:
+    """Whether the user's roles allow ``capability`` (a ``panel.*`` permission; superusers may all)."""
+    return bool(user.is_active and user.has_perm(capability))

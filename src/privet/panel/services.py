@@ -1,0 +1,140 @@
+"""State changes of the operator side: roles, second factors, and the audit trail of signing in.
+
+Each function writes its audit event in the same transaction as the change it records. Audit
+details never hold a raw IP address or a typed username: the client is its keyed pseudonym
+(``ip_ref``), an account is referenced as the audit event's object.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from privet.audit.services import Actor, append_event
+from privet.clients import client_ref
+from privet.errors import PrivetError
+
+from .roles import ADMIN_MODEL_PERMISSIONS, ADMINISTRATOR, ROLE_PERMISSIONS, roles_of
+
+DEVICE_NAME = "Authenticator app"
+
+
+class UnknownRole(PrivetError):
+    code = "unknown_role"
+
+
+def _account(username: str) -> AbstractBaseUser | None:
+    """The account a typed username names, if any (one query; none for an impossible name)."""
+    if not username or "\x00" in username or len(username) > 150:
+        return None
+    User = get_user_model()
+    return User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+
+
+def _client(request: HttpRequest) -> dict[str, str]:
+    return {"ip_ref": client_ref(request)}
+
+
+def _role_permissions(role: str) -> QuerySet[Permission]:
+    wanted = Q()
+    for perm in ROLE_PERMISSIONS[role]:
+        app_label, codename = perm.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    if role == ADMINISTRATOR:
+        for app_label, actions in ADMIN_MODEL_PERMISSIONS.items():
+            for action in actions:
+                wanted |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
+    return Permission.objects.filter(wanted)
+
+
+def role_group(role: str) -> Group:
+    """The role's group; recreated with its permissions if it was deleted."""
+    group, created = Group.objects.get_or_create(name=role)
+    if created:
+        group.permissions.set(_role_permissions(role))
+    return group
+
+
+def ensure_roles(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """Create the role groups and give each exactly its permissions; run after every migrate.
+
+    Like Django's own permissions, roles are seed rows that follow the code (``roles.py``), so
+    they are (re)made by a ``post_migrate`` receiver rather than a data migration: a changed
+    role table takes effect on the next ``migrate``, and a flushed test database gets them back.
+    """
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for label in ["panel", *ADMIN_MODEL_PERMISSIONS]:  # permissions normally come after us
+        create_permissions(apps.get_app_config(label), verbosity=0, using=using)
+    for role in ROLE_PERMISSIONS:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set(_role_permissions(role).using(using))
+
+
+@transaction.atomic
+def assign_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
+    """Give ``user`` exactly one role; administrators also get Django admin (staff) access."""
+    if role not in ROLE_PERMISSIONS:
+        raise UnknownRole(f"{role!r} is not a role; use one of: {', '.join(ROLE_PERMISSIONS)}.")
+    before = roles_of(user)
+    others = user.groups.exclude(name__in=ROLE_PERMISSIONS)
+    user.groups.set([*others, role_group(role)])
+    user.is_staff = role == ADMINISTRATOR or user.is_superuser
+    user.save(update_fields=["is_staff"])
+    record_role_change(user=user, before=before, actor=actor)
+
+
+def record_role_change(*, user: AbstractBaseUser, before: list[str], actor: Actor) -> None:
+    """Audit a change of the user's roles (no event when they are the same as ``before``)."""
+    after = roles_of(user)
+    if after != before:
+        append_event(actor=actor, action="panel.role_changed", obj=user,
+                     details={"from": before, "to": after})
+
+
+@transaction.atomic
+def start_totp_enrolment(*, user: AbstractBaseUser) -> TOTPDevice:
+    """The user's unconfirmed TOTP device, created with a fresh secret if there is none yet."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp_device(*, device: TOTPDevice, request: HttpRequest) -> None:
+    """Mark a device whose code the user just proved as their second factor."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    append_event(actor=device.user, action="panel.totp_enrolled", obj=device.user,
+                 details={"device": device.persistent_id, **_client(request)})
+
+
+def record_sign_in(*, request: HttpRequest, user: AbstractBaseUser) -> None:
+    append_event(actor=user, action="panel.sign_in", obj=user,
+                 details={"factors": "password+totp", **_client(request)})
+
+
+def record_sign_out(*, request: HttpRequest, user: AbstractBaseUser) -> None:
+    append_event(actor=user, action="panel.sign_out", obj=user, details={})
+
+
+def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -> None:
+    """A wrong password (``stage="password"``) or a refused TOTP code (``stage="totp"``).
+
+    Only for accounts that exist: attempts on made-up usernames are axes' business (it counts
+    them for lockout), and auditing them would let anyone grow the chain without limit.
+    """
+    account = _account(username)
+    if account is None:
+        return
+    append_event(actor="anonymous" if stage == "password" else account, action="panel.sign_in_failed",
+                 obj=account, details={"stage": stage, **_client(request)})
+
+
+def record_lockout(*, request: HttpRequest, username: str) -> None:
+    append_event(actor="axes", action="panel.locked_out", obj=_account(username),
+                 details=_client(request))

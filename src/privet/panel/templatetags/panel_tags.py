@@ -1,0 +1,26 @@
+from django import template
+from django.utils import timezone
+
+from ..roles import ROLE_LABELS, roles_of
+
+register = template.Library()
+
+
+@register.simple_tag
+def role_label(user) -> str:
+    """The user's role as shown in the header ("Administrator"); one query."""
+    return ", ".join(str(ROLE_LABELS[r]) for r in roles_of(user))
+
+
+@register.filter
+def age_days(when) -> int:
+    """Whole days since ``when`` (0 on the day itself)."""
+    return (timezone.now() - when).days if when else 0
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """An enquiry status code ("offer") as its label ("Offer sent")."""
+    from privet.enquiries.models import Status
+
+    return Status(value).label if value in Status.values else value

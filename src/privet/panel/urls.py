@@ -1,0 +1,18 @@
+from django.urls import path
+
+from .views import auth, dashboard, enquiries
+
+app_name = "panel"
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("login/", auth.sign_in, name="login"),
+    path("login/verify/", auth.verify, name="verify"),
+    path("login/enrol/", auth.enrol, name="enrol"),
+    path("logout/", auth.sign_out, name="logout"),
+    path("enquiries/", enquiries.enquiry_list, name="enquiries"),
+    path("enquiries/new/", enquiries.enquiry_new, name="enquiry_new"),
+    path("enquiries/<int:pk>/", enquiries.enquiry_detail, name="enquiry_detail"),
+    path("enquiries/<int:pk>/status/", enquiries.enquiry_status, name="enquiry_status"),
+    path("enquiries/<int:pk>/notes/", enquiries.enquiry_note, name="enquiry_note"),
+    path("audit/", dashboard.audit_log, name="audit"),
+]

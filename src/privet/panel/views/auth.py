@@ -1,0 +1,152 @@
+"""Signing in (password, then TOTP; first-time enrolment of the authenticator) and out."""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import time_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from .. import services
+from ..access import second_step_url
+from ..forms import TotpForm
+from ..signin import Outcome, check_code, confirmed_device
+
+
+def _next_url(request: HttpRequest) -> str:
+    """The page the operator asked for before signing in, if it is one of ours."""
+    url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
+        return url
+    return reverse("panel:dashboard")
+
+
+def _with_next(url: str, request: HttpRequest) -> str:
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode({REDIRECT_FIELD_NAME: _next_url(request)})}"
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Step 1: username and password (django-axes counts failures and locks out)."""
+    user = request.user
+    if user.is_authenticated:
+        if user.is_verified():
+            return redirect(_next_url(request))
+        return redirect(_with_next(second_step_url(request), request))
+    form = AuthenticationForm(request, data=request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            auth_login(request, form.get_user())
+            return redirect(_with_next(second_step_url(request), request))
+        services.record_sign_in_failure(request=request, stage="password",
+                                        username=request.POST.get("username", ""))
+    return render(request, "panel/login.html", {
+        "form": form, "next": _next_url(request), "step": 1,
+    })
+
+
+def _code_failure_message(request: HttpRequest, result) -> None:
+    if result.outcome is Outcome.THROTTLED and result.retry_after:
+        messages.error(request, _(
+            "Too many wrong codes. Wait until %(time)s, then enter the code your app shows."
+        ) % {"time": time_format(localtime(result.retry_after), "H:i:s")})
+    else:
+        messages.error(request, _(
+            "That code is not right. Check that the clock of your phone is set automatically "
+            "and enter the code your app shows now."
+        ))
+
+
+@csrf_protect
+@never_cache
+def verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the operator's authenticator app."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(_with_next(reverse("panel:login"), request))
+    if user.is_verified():
+        return redirect(_next_url(request))
+    device = confirmed_device(user)
+    if device is None:
+        return redirect(_with_next(reverse("panel:enrol"), request))
+    form = TotpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = check_code(request=request, device=device, token=form.cleaned_data["token"])
+        if result.outcome is Outcome.VERIFIED:
+            return redirect(_next_url(request))
+        if result.outcome is Outcome.LOCKED_OUT:
+            return HttpResponse(status=429)  # replaced by AxesMiddleware with the lockout page
+        _code_failure_message(request, result)
+        return redirect(_with_next(reverse("panel:verify"), request))
+    return render(request, "panel/verify.html", {
+        "form": form, "next": _next_url(request), "step": 2, "username": user.get_username(),
+    })
+
+
+def _qr_svg(data: str) -> str:
+    """The otpauth:// URL as an inline SVG QR code (no script, no external request)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return svg[svg.index("<svg"):]
+
+
+@csrf_protect
+@never_cache
+def enrol(request: HttpRequest) -> HttpResponse:
+    """First sign-in: set up the authenticator app; no panel page opens before this is done."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(_with_next(reverse("panel:login"), request))
+    if confirmed_device(user) is not None:
+        return redirect(_with_next(reverse("panel:verify"), request))
+    device = services.start_totp_enrolment(user=user)
+    form = TotpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = check_code(request=request, device=device, token=form.cleaned_data["token"])
+        if result.outcome is Outcome.VERIFIED:
+            messages.success(request, _("Two-factor sign-in is set up. From now on, sign in with "
+                                        "your password and a code from the app."))
+            return redirect(_next_url(request))
+        if result.outcome is Outcome.LOCKED_OUT:
+            return HttpResponse(status=429)
+        _code_failure_message(request, result)
+        return redirect(_with_next(reverse("panel:enrol"), request))
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "panel/enrol.html", {
+        "form": form, "next": _next_url(request), "step": 2, "username": user.get_username(),
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 (generated by qrcode)
+        "secret_groups": [secret[i:i + 4] for i in range(0, len(secret), 4)],
+    })
+
+
+@require_POST
+@csrf_protect
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.record_sign_out(request=request, user=request.user)
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("panel:login")

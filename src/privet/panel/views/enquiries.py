@@ -1,0 +1,110 @@
+"""The enquiry pages: list with search and filters, detail with status, notes and history, and
+logging an enquiry that came by email or phone. Each view parses input and calls one service or
+selector of privet.enquiries; domain errors become messages on the page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from privet.enquiries import services as enquiry_services
+from privet.enquiries.models import Enquiry, Status
+from privet.enquiries.selectors import enquiry_history, search_enquiries
+from privet.errors import PrivetError
+
+from ..access import panel_view
+from ..forms import EnquiryFilterForm, NoteForm, StatusChangeForm, log_enquiry_form_class
+
+PAGE_SIZE = 25
+
+
+@panel_view()
+def enquiry_list(request: HttpRequest) -> HttpResponse:
+    form = EnquiryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    found = search_enquiries(q=filters.get("q", ""), status=filters.get("status") or None,
+                             project_type=filters.get("project_type") or None)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "panel/enquiry_list.html", {
+        "section": "enquiries", "form": form, "page": page, "query": query.urlencode(),
+        "filtered": any(filters.values()),
+    })
+
+
+@panel_view()
+def enquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enquiry = get_object_or_404(Enquiry.objects.select_related("created_by"), pk=pk)
+    return render(request, "panel/enquiry_detail.html", {
+        "section": "enquiries", "enquiry": enquiry,
+        "transitions": [Status(s) for s in enquiry.allowed_transitions()],
+        "history": enquiry_history(enquiry),
+        "note_form": NoteForm(), "status_form": StatusChangeForm(),
+    })
+
+
+@require_POST
+@panel_view()
+def enquiry_status(request: HttpRequest, pk: int) -> HttpResponse:
+    enquiry = get_object_or_404(Enquiry, pk=pk)
+    form = StatusChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The status change was not understood; nothing was changed."))
+        return redirect("panel:enquiry_detail", pk=pk)
+    try:
+        enquiry = enquiry_services.change_status(
+            enquiry=enquiry, to_status=form.cleaned_data["to_status"], actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except PrivetError as exc:
+        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(request, _("%(ref)s is now: %(status)s.") % {
+            "ref": enquiry.reference, "status": enquiry.get_status_display()})
+    return redirect("panel:enquiry_detail", pk=pk)
+
+
+@require_POST
+@panel_view()
+def enquiry_note(request: HttpRequest, pk: int) -> HttpResponse:
+    enquiry = get_object_or_404(Enquiry, pk=pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the note first; nothing was saved."))
+        return redirect("panel:enquiry_detail", pk=pk)
+    try:
+        enquiry_services.add_note(
+            enquiry=enquiry, body=form.cleaned_data["body"], actor=request.user,
+            contact_at=timezone.now() if form.cleaned_data["contact"] else None,
+        )
+    except PrivetError as exc:
+        messages.error(request, _("The note was not saved: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(request, _("Note added."))
+    return redirect("panel:enquiry_detail", pk=pk)
+
+
+@panel_view()
+def enquiry_new(request: HttpRequest) -> HttpResponse:
+    """Log an enquiry that arrived by email or phone: the public form's fields, no ALTCHA."""
+    form = log_enquiry_form_class()(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"channel", "received_at"}}
+        try:
+            enquiry = enquiry_services.log_enquiry(
+                data=data, actor=request.user, channel=form.cleaned_data["channel"],
+                received_at=form.cleaned_data["received_at"], language=get_language(),
+            )
+        except PrivetError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Enquiry %(ref)s logged.") % {"ref": enquiry.reference})
+            return redirect("panel:enquiry_detail", pk=enquiry.pk)
+    return render(request, "panel/enquiry_new.html", {"section": "enquiries", "form": form})

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .loader import parse_declaration
+from .schema import Declaration
+
+
+class PolicyVersion(models.Model):
+    """A published, immutable version of the policy declaration.
+
+    Only :func:`privet.policy.services.publish_version` creates rows and nothing updates them;
+    ``content_hash`` is the SHA-256 of ``canonical`` so anyone holding a consent receipt or a
+    request record can prove which text was in force.
+    """
+
+    version = models.CharField(max_length=32, unique=True)
+    effective = models.DateField()
+    content_hash = models.CharField(max_length=64, unique=True)
+    canonical = models.TextField(help_text="Canonical JSON of the declaration.")
+    source = models.TextField(help_text="The YAML as published, for download and diffs.")
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-effective", "-published_at"]
+        get_latest_by = "effective"
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.effective:%Y-%m-%d})"
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+    def declaration(self) -> Declaration:
+        """The validated declaration (parsed from the stored source; cached per process)."""
+        return _parse_cached(self.content_hash, self.source)
+
+
+_CACHE: dict[str, Declaration] = {}
+
+
+def _parse_cached(content_hash: str, source: str) -> Declaration:
+    if content_hash not in _CACHE:
+        _CACHE[content_hash] = parse_declaration(source, source=f"policy version {content_hash[:12]}")
+    return _CACHE[content_hash]

@@ -1,0 +1,85 @@
+"""Publishing policy versions: the only way a declaration becomes the policy in force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db import transaction
+
+from privet.audit.services import Actor, append_event
+from privet.errors import PrivetError
+
+from .loader import (
+    DeclarationError,
+    Problem,
+    canonical_json,
+    content_hash,
+    load_declaration,
+    parse_declaration,
+)
+from .models import PolicyVersion
+
+
+class AlreadyPublished(PrivetError):
+    code = "already_published"
+
+
+@transaction.atomic
+def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>") -> PolicyVersion:
+    """Validate ``source`` (YAML) and store it as a new immutable version.
+
+    Refuses a version id that is already taken and content that is already published, so the
+    history only grows and every id names exactly one text.
+    """
+    declaration = parse_declaration(source, source=origin)
+    _refuse_dropped_categories(declaration, origin)
+    digest = content_hash(declaration)
+    if existing := PolicyVersion.objects.filter(content_hash=digest).first():
+        raise AlreadyPublished(
+            f"{origin}: this content is already published as version {existing.version} "
+            f"(hash {digest[:12]})."
+        )
+    if PolicyVersion.objects.filter(version=declaration.version.id).exists():
+        raise AlreadyPublished(
+            f"{origin}: version id {declaration.version.id!r} is already published with other "
+            "content; give the new text a new version.id and a changelog entry."
+        )
+    version = PolicyVersion.objects.create(
+        version=declaration.version.id,
+        effective=declaration.version.effective,
+        content_hash=digest,
+        canonical=canonical_json(declaration),
+        source=source,
+        published_by=actor if not isinstance(actor, str | None) else None,
+    )
+    append_event(
+        actor=actor,
+        action="policy.published",
+        obj=version,
+        policy_version=digest,
+        details={"version": version.version, "effective": version.effective.isoformat()},
+    )
+    return version
+
+
+def _refuse_dropped_categories(declaration, origin: str) -> None:
+    """A new version may not drop a category that code still stores (that would be drift)."""
+    from privet.registry import registry
+
+    in_use: dict[str, list[str]] = {}
+    for field in registry.fields.values():
+        if field.category not in declaration.category_ids:
+            in_use.setdefault(field.category, []).append(field.label)
+    if in_use:
+        raise DeclarationError(origin, [
+            Problem("categories", f"category {cat!r} is still stored by {', '.join(labels)}")
+            for cat, labels in sorted(in_use.items())
+        ])
+
+
+def ensure_default_published(*, path: Path, actor: Actor) -> PolicyVersion | None:
+    """Publish ``path`` if nothing is published yet (first run of the demo); else do nothing."""
+    if PolicyVersion.objects.exists():
+        return None
+    load_declaration(path)  # a clear error naming the file before anything is stored
+    return publish_version(source=path.read_text(encoding="utf-8"), actor=actor, origin=str(path))

@@ -1,0 +1,91 @@
+from django.core.management import call_command
+from django.db import models
+from django.test import override_settings
+from django.test.utils import isolate_apps
+
+from privet.policy.checks import check_policy_drift, drift_errors
+from privet.registry import PrivacyRegistry
+
+DECLARED = {"contact_details", "communication_content", "technical_data"}
+
+
+def ids(errors):
+    return [e.id for e in errors]
+
+
+@isolate_apps("privet.policy")
+def test_undeclared_personal_field_fails_the_check():
+    class Newsletter(models.Model):
+        email = models.EmailField()
+        joined = models.DateTimeField()
+
+        class Meta:
+            app_label = "policy"
+
+    errors = drift_errors([Newsletter], PrivacyRegistry(), DECLARED)
+    assert ids(errors) == ["privet.E001"]
+    assert "policy.Newsletter.email looks like personal data" in errors[0].msg
+
+
+@isolate_apps("privet.policy")
+def test_fields_that_look_personal_by_name_or_type():
+    class Lead(models.Model):
+        full_name = models.CharField(max_length=100)
+        phone = models.CharField(max_length=30)
+        ip_address = models.GenericIPAddressField()
+        comments = models.TextField()
+        api_token = models.CharField(max_length=100)
+        status = models.CharField(max_length=10)
+        created = models.DateTimeField()
+
+        class Meta:
+            app_label = "policy"
+
+    flagged = {e.obj.name for e in drift_errors([Lead], PrivacyRegistry(), DECLARED)}
+    assert flagged == {"full_name", "phone", "ip_address", "comments", "api_token"}
+
+
+@isolate_apps("privet.policy")
+def test_mapped_and_exempt_fields_pass_and_unknown_category_fails():
+    class Enquiry(models.Model):
+        email = models.EmailField()
+        message = models.TextField()
+        internal_note = models.TextField()
+
+        class Meta:
+            app_label = "policy"
+
+    reg = PrivacyRegistry()
+    reg.personal_data(Enquiry, {"email": "contact_details", "message": "communication_content"},
+                      not_personal={"internal_note": "operators' notes hold no personal data"})
+    assert drift_errors([Enquiry], reg, DECLARED) == []
+
+    reg.personal_data(Enquiry, {"message": "marketing_profiles"})
+    errors = drift_errors([Enquiry], reg, DECLARED)
+    assert ids(errors) == ["privet.E002"]
+    assert "'marketing_profiles'" in errors[0].msg
+
+
+@isolate_apps("privet.policy")
+def test_mapping_a_missing_field_is_reported():
+    class Thing(models.Model):
+        class Meta:
+            app_label = "policy"
+
+    reg = PrivacyRegistry()
+    reg.personal_data(Thing, {"email": "contact_details"})
+    assert ids(drift_errors([Thing], reg, DECLARED)) == ["privet.E003"]
+
+
+def test_the_real_project_passes_manage_py_check():
+    assert [e for e in check_policy_drift() if e.id.startswith("privet.")] == []
+    call_command("check", fail_level="ERROR")
+
+
+def test_unloadable_declaration_fails_the_check(tmp_path):
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("version: {}\n")
+    with override_settings(PRIVET_DEFAULT_POLICY_FILE=broken):
+        errors = check_policy_drift()
+    assert ids(errors) == ["privet.E004"]
+    assert str(broken) in errors[0].msg

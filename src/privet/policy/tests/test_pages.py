@@ -1,0 +1,114 @@
+import hashlib
+import re
+
+import pytest
+
+SEED_STATEMENTS_EN = [
+    # 1. controller
+    "SoftCode Piotr Nowacki", "NIP: 6482058477", "Górnicza 67c", "42-600 Tarnowskie Góry",
+    "https://softcode-ai.pl", "biuro@softcode-ai.pl",
+    # 2. categories
+    "Contact details such as name, company name, email address and phone number.",
+    "Information provided in contact forms, emails or business conversations.",
+    "IP address, browser information, operating system and basic technical logs",
+    "Project information needed to prepare an offer, design a solution",
+    "Configuration and technical data shared for the purpose of connecting client systems.",
+    "Data available through external APIs only when the client explicitly authorises",
+    # 3. purposes
+    "Responding to enquiries sent by form, email or another contact channel.",
+    "Preparing offers and communicating before a project starts.",
+    "operational panels, integrations and intelligent business features",
+    "Maintaining system security, stability and technical diagnostics.",
+    "Analysing technical logs and improving services",
+    "Meeting legal, accounting or tax obligations where applicable",
+    # 4. legal grounds
+    "Consent, where data is provided voluntarily.",
+    "Steps taken before entering into a contract or performance of a contract.",
+    "Legitimate interest, including communication, system security, troubleshooting, "
+    "service development and claim protection.",
+    "Legal obligations, where applicable law requires certain data to be stored.",
+    # 5-6. integrations and TikTok
+    "e-commerce platforms, CRM systems, communication tools, advertising tools, payment systems,"
+    " warehouse systems, courier systems, social media platforms",
+    "We do not use integration data for unrelated purposes or for other clients.",
+    "we process only the data required for the agreed workflow",
+    "LIVE-related data", "Campaign data",
+    "We do not scrape public TikTok data.", "We do not resell platform data.",
+    "We do not share platform data with unauthorised parties.",
+    "We do not access accounts without the explicit authorisation of the account owner.",
+    # 7. recipients
+    "Hosting, server infrastructure and email service providers",
+    "Accounting, legal or administrative providers where required by law.",
+    # 8. retention
+    "stored for as long as necessary for the purpose for which it was collected",
+    # 9. rights
+    "Data portability", "Withdraw consent", "Lodge a complaint",
+    # 10. cookies
+    "Non-essential analytics and marketing cookies are used only with consent.",
+    # 11. updates, closing
+    "The current version is always available on this page",
+    "SoftCode processes data only to handle communication, deliver projects",
+    # Art. 13 additions
+    "President of the Personal Data Protection Office", "Automated decision-making",
+    "Must you provide it?",
+]
+
+
+def text_of(response) -> str:
+    html = response.content.decode()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace(" ,", ",")
+
+
+def test_english_page_shows_every_seed_statement_and_the_retention_table(published, client):
+    response = client.get("/privacy/")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    body = " ".join(text_of(response).split())
+    missing = [s for s in SEED_STATEMENTS_EN if " ".join(s.split()) not in body]
+    assert missing == []
+    assert "6 years after the contract ends, counted to the end of that calendar year" in body
+    assert "5 years from the end of the financial year concerned" in body
+    # Readable with no JavaScript: the only script is the deferred cookie banner (privet.consent).
+    scripts = re.findall(r"<script[^>]*>", response.content.decode())
+    assert [s for s in scripts if "consent/consent.js" not in s] == []
+
+
+def test_polish_page_is_in_polish(published, client):
+    response = client.get("/pl/polityka-prywatnosci/")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "pl"
+    body = text_of(response)
+    for phrase in ["Administrator danych", "Okres przechowywania", "6 lat od zakończenia umowy",
+                   "Prezes Urzędu Ochrony Danych Osobowych", "Nie odsprzedajemy danych z platformy.",
+                   "Wersja 1.0, obowiązuje od 25 listopada 2026"]:
+        assert phrase in body
+    assert 'href="/privacy/"' in response.content.decode()  # the language switch
+    assert client.get("/pl/polityka-prywatnosci/wersje/1.0/").status_code == 200
+
+
+def test_json_carries_the_version_hash(published, client):
+    response = client.get("/privacy.json")
+    data = response.json()
+    assert data["hash"] == published.content_hash
+    assert data["declaration"]["controller"]["tax_id"] == "6482058477"
+    assert response["ETag"] == f'"{published.content_hash}"'
+    assert hashlib.sha256(published.canonical.encode()).hexdigest() == data["hash"]
+    assert client.get("/privacy.json", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    missing = client.get("/privacy.json?version=9.9")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+def test_unknown_version_is_404_and_no_policy_is_503(db, client):
+    assert client.get("/privacy/").status_code == 503
+    assert client.get("/privacy/versions/1.0/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/privacy/", "/pl/", "/pl/polityka-prywatnosci/"])
+def test_security_headers_on_public_pages(published, client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"

@@ -1,0 +1,97 @@
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from privet.audit.models import AuditEvent
+from privet.audit.selectors import verify_chain
+from privet.policy.loader import DeclarationError
+from privet.policy.models import PolicyVersion
+from privet.policy.selectors import current_version
+from privet.policy.services import AlreadyPublished, publish_version
+
+from .conftest import edited
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def second_version(source: str) -> str:
+    s = edited(source, 'id: "1.0"\n  effective: 2026-11-25', 'id: "1.1"\n  effective: 2026-11-25')
+    return edited(s, "period: 90d", "period: 60d")
+
+
+def test_publish_stores_an_immutable_hashed_version_and_audits_it(published):
+    assert len(published.content_hash) == 64
+    assert published.content_hash == hashlib.sha256(published.canonical.encode()).hexdigest()
+    event = AuditEvent.objects.get(action="policy.published")
+    assert event.object_id == str(published.pk)
+    assert event.policy_version == published.content_hash
+    assert verify_chain().ok
+
+
+def test_same_content_or_reused_version_id_is_refused(published, default_source):
+    with pytest.raises(AlreadyPublished, match=r"already published as version 1\.0"):
+        publish_version(source=default_source, actor="test")
+    changed = edited(default_source, "period: 90d", "period: 60d")
+    with pytest.raises(AlreadyPublished, match=r"version id '1\.0' is already published"):
+        publish_version(source=changed, actor="test")
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_new_version_takes_over_and_old_one_stays_readable(published, default_source, client):
+    newer = publish_version(source=second_version(default_source), actor="test")
+    assert current_version() == newer
+    page = client.get("/privacy/").content.decode()
+    assert "60 days after collection" in page
+    old = client.get("/privacy/versions/1.0/").content.decode()
+    assert "90 days after collection" in old
+    assert "This is an earlier version of the policy." in old
+    history = client.get("/privacy/versions/").content.decode()
+    assert "/privacy/versions/1.0/" in history and "/privacy/versions/1.1/" in history
+
+
+def test_future_version_is_not_in_force_before_its_date(published, default_source):
+    future = edited(second_version(default_source), "effective: 2026-11-25", "effective: 2099-01-01")
+    publish_version(source=future, actor="test")
+    assert current_version() == published
+
+
+def test_dropping_a_category_that_code_stores_is_refused(published, default_source, tmp_path):
+    # audit.AuditEvent.subject_ref is mapped to contact_details in privet.audit.privacy.
+    source = second_version(default_source).replace("contact_details", "contact_info")
+    with pytest.raises(DeclarationError, match="'contact_details' is still stored by"):
+        publish_version(source=source, actor="test")
+
+
+def test_publish_command_refuses_a_bad_file_and_stores_nothing(db, default_source, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edited(default_source, "    purpose: enquiries\n", "    purpose: nowhere\n"))
+    with pytest.raises(CommandError) as info:
+        call_command("policy", "publish", str(bad))
+    message = str(info.value)
+    assert "nothing was published" in message
+    assert f"{bad}: retention[0].purpose: 'nowhere' is not a declared purpose" in message
+    assert not PolicyVersion.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_validate_and_publish_commands(db, default_source, tmp_path, capsys):
+    good = tmp_path / "policy.yaml"
+    good.write_text(default_source)
+    call_command("policy", "validate", str(good))
+    assert "valid. Version 1.0" in capsys.readouterr().out
+    assert not PolicyVersion.objects.exists()
+    call_command("policy", "publish", str(good))
+    assert "Published version 1.0" in capsys.readouterr().out
+    assert PolicyVersion.objects.count() == 1
+
+
+def test_committed_json_schema_is_current(capsys):
+    call_command("policy", "schema")
+    generated = json.loads(capsys.readouterr().out)
+    committed = json.loads((REPO / "docs" / "policy.schema.json").read_text())
+    assert generated == committed, "run `make schema` and commit docs/policy.schema.json"
+    assert "retention" in generated["properties"]

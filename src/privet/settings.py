@@ -1,0 +1,333 @@
+"""Privet settings, read from the environment.
+
+Every knob is a ``PRIVET_*`` variable with a default that is safe for production; the demo
+(``privet demo``) turns on the conveniences it needs by setting ``PRIVET_DEMO=1`` before Django
+starts. See the README's "Configuration" section for the full list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false).")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEMO = env_bool("PRIVET_DEMO")
+DEBUG = env_bool("PRIVET_DEBUG", default=False)
+DATA_DIR = Path(os.environ.get("PRIVET_DATA_DIR") or Path.cwd() / "var").resolve()
+
+
+def _secret_key() -> str:
+    """The key comes from the environment; only the demo may mint one (kept in the data folder)."""
+    if key := os.environ.get("PRIVET_SECRET_KEY"):
+        return key
+    if not DEMO:
+        raise ImproperlyConfigured(
+            "PRIVET_SECRET_KEY is not set. Production refuses to start without one; "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+# Older keys still verify signatures (sessions, tokens) while you rotate to a new one.
+SECRET_KEY_FALLBACKS = env_list("PRIVET_SECRET_KEY_FALLBACKS", "")
+ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = os.environ.get("PRIVET_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "privet.panel",  # before the admin: its admin/base_site.html gives the admin the panel's look
+    "privet.panel.apps.PanelAdminConfig",  # django.contrib.admin with the OTP-guarded site
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "privet.policy",
+    "privet.audit",
+    "privet.site",
+    "privet.core",
+    "privet.enquiries",
+    "privet.consent",
+    "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "privet.middleware.RejectNulBytesMiddleware",  # before anything queries with request data
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "privet.consent.middleware.ConsentApiMiddleware",  # CORS, size and rate limits of /api/consent/
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with TOTP too
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
+]
+
+ROOT_URLCONF = "privet.urls"
+WSGI_APPLICATION = "privet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "privet.site.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# Embedded default: one SQLite file in the data folder, in WAL mode so the web server and the
+# task worker read while the other writes. IMMEDIATE transactions take the write lock up front,
+# which is what makes the audit chain's read-last-then-append safe under concurrent writers.
+DATABASE_URL = os.environ.get("PRIVET_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'privet.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA cache_size=-32000;"  # 32 MB page cache per connection (default is 2 MB)
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every web process: the contact form's rate limit and ALTCHA's replay protection must
+# see each other's writes. "db" (default) is a table in the database, created by `migrate`
+# (enquiries migration 0002); "redis" uses PRIVET_REDIS_URL; "locmem" is per process (tests only).
+CACHE_BACKEND = os.environ.get("PRIVET_CACHE_BACKEND", "db")
+if CACHE_BACKEND == "db":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "privet_cache"}}
+elif CACHE_BACKEND == "redis":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ.get("PRIVET_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+elif CACHE_BACKEND == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"PRIVET_CACHE_BACKEND={CACHE_BACKEND!r}: use 'db' (default), 'redis' or 'locmem'."
+    )
+
+# --- Background work ------------------------------------------------------------------------
+# The Tasks API (django-tasks backport of Django 6's django.tasks). "db" keeps the queue in the
+# database and runs `privet worker`; "rq" queues on Redis for horizontally scaled workers.
+TASK_BACKEND = os.environ.get("PRIVET_TASK_BACKEND", "db")
+REDIS_URL = os.environ.get("PRIVET_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if TASK_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASK_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(
+        f"PRIVET_TASK_BACKEND={TASK_BACKEND!r}: use 'db' (default), 'rq' or 'immediate'."
+    )
+
+# --- Passwords and sessions -----------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Plain HTTP is only acceptable on the demo's loopback address.
+SECURE_COOKIES = env_bool("PRIVET_SECURE_COOKIES", default=not (DEBUG or DEMO))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("PRIVET_SESSION_IDLE_SECONDS", 30 * 60))
+SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not an absolute one
+if SECURE_COOKIES:
+    SESSION_COOKIE_NAME = "__Host-privet-session"
+    CSRF_COOKIE_NAME = "__Host-privet-csrf"
+
+# --- Operator sign-in: password, then TOTP; lockout after repeated failures ----------------------
+# django-axes checks every authenticate() call first; it also counts wrong TOTP codes (panel.auth).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "panel:login"
+LOGIN_REDIRECT_URL = "panel:dashboard"
+AXES_FAILURE_LIMIT = int(os.environ.get("PRIVET_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("PRIVET_LOGIN_LOCKOUT_HOURS", 0.25))  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A correct password alone does not clear the count; the TOTP step does, once it succeeds.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "privet.panel.lockout.lockout_response"
+# No raw IP addresses at rest: axes stores a keyed pseudonym (privet.pseudonyms.ip_ref) shaped as an
+# address of the discard-only prefix 100::/64, and keeps no log of successful sign-ins (the audit
+# log has them).
+AXES_CLIENT_IP_CALLABLE = "privet.panel.lockout.client_ip_pseudonym"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+OTP_TOTP_ISSUER = os.environ.get("PRIVET_TOTP_ISSUER", "Privet")
+
+# --- Security headers -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = int(os.environ.get("PRIVET_HSTS_SECONDS", 0 if (DEBUG or DEMO) else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_SSL_REDIRECT = env_bool("PRIVET_SSL_REDIRECT", default=False)
+PRIVET_BEHIND_PROXY = env_bool("PRIVET_BEHIND_PROXY")  # trust X-Forwarded-For/-Proto (privet.clients)
+if PRIVET_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("pl", _("Polish"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = os.environ.get("PRIVET_TIME_ZONE", "Europe/Warsaw")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Mail -----------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "PRIVET_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("PRIVET_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PRIVET_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("PRIVET_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PRIVET_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PRIVET_EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("PRIVET_FROM_EMAIL", "privet@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Privet ---------------------------------------------------------------------------------
+# The declaration the demo loads when no version is published yet: the embedded SoftCode default
+# unless the operator points at their own file.
+PRIVET_DEFAULT_POLICY_FILE = Path(
+    os.environ.get("PRIVET_POLICY_FILE") or PACKAGE_DIR / "policy" / "default_policy.yaml"
+)
+# Apps whose models the drift check (privet.E001...) inspects for undeclared personal data.
+PRIVET_DRIFT_APPS = env_list("PRIVET_DRIFT_APPS", "") or None
+# Contact form: who hears about new enquiries (else every active staff user with an email), and
+# how many submissions one (pseudonymised) client may make per window.
+PRIVET_OPERATOR_EMAILS = env_list("PRIVET_OPERATOR_EMAILS", "")
+PRIVET_ENQUIRY_RATE_LIMIT = int(os.environ.get("PRIVET_ENQUIRY_RATE_LIMIT", 10))
+PRIVET_ENQUIRY_RATE_WINDOW = int(os.environ.get("PRIVET_ENQUIRY_RATE_WINDOW", 600))
+# ALTCHA proof-of-work: challenges signed with a key derived from SECRET_KEY; solved challenges are
+# single-use (replay protection in the shared cache above).
+ALTCHA_HMAC_SECRET = os.environ.get("PRIVET_ALTCHA_HMAC_SECRET") or (
+    hashlib.sha256(("privet.altcha:" + SECRET_KEY).encode()).hexdigest()
+)
+ALTCHA_CHALLENGE = {"expires_seconds": 1200}
+ALTCHA_WIDGET_CHALLENGE_MODE = "endpoint"
+ALTCHA_CHALLENGE_ENDPOINT_RATELIMIT = "privet.enquiries.throttle.challenge_allowed"
+
+# Third-party apps that store personal data for us; the drift check inspects them like privet.* apps.
+PRIVET_DRIFT_THIRD_PARTY_APPS = ["axes", "otp_totp"]
+# Cookie consent: receipts one client (pseudonymised IP) may send per minute (0: no limit). Counted
+# per web process by default (the "consent" cache: no round trip on the banner's hot path, at most
+# workers x looser); PRIVET_CONSENT_RATE_CACHE=default counts in the shared cache above instead.
+# PRIVET_CONSENT_SITE: the site id of this installation's own pages, besides the declared websites.
+PRIVET_CONSENT_RATE_LIMIT = int(os.environ.get("PRIVET_CONSENT_RATE_LIMIT", 30))
+PRIVET_CONSENT_RATE_CACHE = os.environ.get("PRIVET_CONSENT_RATE_CACHE", "consent")
+CACHES["consent"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                     "LOCATION": "privet-consent-rate"}
+PRIVET_CONSENT_SITE = os.environ.get("PRIVET_CONSENT_SITE", "privet")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PRIVET_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

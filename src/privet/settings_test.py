@@ -1,0 +1,29 @@
+"""Settings for the test suite: production settings with a throwaway key and data folder.
+
+pytest-django imports this before any conftest runs, so the environment defaults live here.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("PRIVET_SECRET_KEY", "test-only-key-not-secret-" + "x" * 32)
+os.environ.setdefault("PRIVET_DATA_DIR", tempfile.mkdtemp(prefix="privet-test-"))
+
+from privet.settings import *  # noqa: F403
+from privet.settings import DATA_DIR, DATABASES
+
+# A file-backed test database, so the concurrency tests exercise real SQLite locking (WAL,
+# IMMEDIATE transactions) rather than shared-cache in-memory quirks.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process, at enqueue; tests of the worker itself switch to the database or RQ backend.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Static files straight from the apps (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+(DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
