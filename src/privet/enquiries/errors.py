@@ -22,3 +22,10 @@ class ProcessingRestricted(PrivetError):
 
     code = "processing_restricted"
     status = 409
+
+
+class NoUnsentMail(PrivetError):
+    """"Send again" for a mail that is not waiting to be sent (e.g. someone else already did)."""
+
+    code = "no_unsent_mail"
+    status = 409

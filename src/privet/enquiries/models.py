@@ -175,3 +175,31 @@ class EnquiryStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.enquiry_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class MailKind(models.TextChoices):
+    """The mail the worker sends about an enquiry (``tasks.send_enquiry_mail``)."""
+
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement to the sender")
+    OPERATORS = "operators", _("Notice to operators")
+
+
+class UnsentMail(models.Model):
+    """A mail about an enquiry that the worker gave up on after all its retries.
+
+    The row stays, and the panel shows it, until an operator sends the mail again: a mail server
+    that was down for a while must not silently cost a person their acknowledgement.
+    """
+
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="unsent_mail")
+    kind = models.CharField(_("mail"), max_length=20, choices=MailKind.choices)
+    failed_at = models.DateTimeField(_("failed"), default=timezone.now)
+    # The exception's class name only: SMTP errors quote the recipients' addresses.
+    error = models.CharField(_("error"), max_length=100)
+
+    class Meta:
+        ordering = ["-failed_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["enquiry", "kind"], name="unsent_mail_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mail for enquiry #{self.enquiry_id}"

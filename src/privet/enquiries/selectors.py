@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from privet.audit.models import AuditEvent
 
-from .models import OPEN_STATUSES, Enquiry, Status
+from .models import OPEN_STATUSES, Enquiry, Status, UnsentMail
 
 # Audit actions already shown through their own richer rows (status change with its reason,
 # the note with its text); the history shows the remaining audit events (received, logged,
@@ -23,6 +23,11 @@ def open_enquiries() -> QuerySet[Enquiry]:
     """Enquiries waiting for a decision (new or offer sent), oldest first: the top of the list
     has waited longest. One query when evaluated."""
     return Enquiry.objects.filter(status__in=OPEN_STATUSES).order_by("received_at", "pk")
+
+
+def unsent_mail() -> QuerySet[UnsentMail]:
+    """Mail the worker gave up on, newest failure first, with its enquiry (one query)."""
+    return UnsentMail.objects.select_related("enquiry").order_by("-failed_at", "-pk")
 
 
 def search_enquiries(

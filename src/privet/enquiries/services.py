@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from privet.audit.services import append_event
 
-from .errors import InvalidEnquiry, InvalidTransition, ProcessingRestricted
+from .errors import InvalidEnquiry, InvalidTransition, NoUnsentMail, ProcessingRestricted
 from .models import (
     COMPANY_MAX,
     EMAIL_MAX,
@@ -30,8 +30,10 @@ from .models import (
     Enquiry,
     EnquiryNote,
     EnquiryStatusChange,
+    MailKind,
     ProjectType,
     Status,
+    UnsentMail,
 )
 from .tasks import send_enquiry_mail
 
@@ -218,3 +220,36 @@ def add_note(
         details={"note": note.pk, "contact": bool(contact_at)},
     )
     return note
+
+
+@transaction.atomic
+def record_unsent_mail(*, enquiry_id: int, kind: str, error: str) -> UnsentMail | None:
+    """The worker gave up on a mail: keep it in sight of the operators until it is sent again.
+
+    ``error`` is the exception's class name, never its message (SMTP errors quote addresses).
+    Returns ``None`` when the enquiry is gone meanwhile (erased): nothing is left to send.
+    """
+    enquiry = Enquiry.objects.filter(pk=enquiry_id).first()
+    if enquiry is None:
+        return None
+    unsent, _ = UnsentMail.objects.update_or_create(
+        enquiry=enquiry, kind=MailKind(kind), defaults={"failed_at": timezone.now(), "error": error[:100]}
+    )
+    append_event(actor="system:worker", action="enquiry.mail_not_sent", obj=enquiry,
+                 details={"mail": kind, "error": unsent.error})
+    return unsent
+
+
+@transaction.atomic
+def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> None:
+    """Queue an unsent mail again (after the commit); the worker retries it as the first time.
+
+    Raises :class:`NoUnsentMail` when that mail is not waiting (already sent again by someone
+    else), and :class:`ProcessingRestricted` while the person has processing restricted.
+    """
+    _refuse_if_restricted(enquiry)
+    deleted, _ = UnsentMail.objects.filter(enquiry=enquiry, kind=kind).delete()
+    if not deleted:
+        raise NoUnsentMail(f"{enquiry.reference} has no unsent {kind} mail; nothing was queued.")
+    append_event(actor=actor, action="enquiry.mail_requeued", obj=enquiry, details={"mail": kind})
+    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, kind))

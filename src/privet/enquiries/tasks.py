@@ -2,8 +2,9 @@
 
 The request only stores the enquiry; the worker sends the acknowledgement and the operators'
 notice, retrying a refused or dropped SMTP connection with backoff (stamina). A message that
-still cannot be sent fails the task, visible in the task results, with a message that names
-the enquiry but never the address (SMTP errors quote recipients).
+still cannot be sent fails the task with a message that names the enquiry but never the address
+(SMTP errors quote recipients), and is recorded as an ``UnsentMail`` that the panel shows until
+an operator sends it again (``services.send_mail_again``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> None:
             with attempt:
                 send(enquiry_id)
     except (OSError, smtplib.SMTPException) as exc:
+        # Imported here: services queues this task, so it imports this module first.
+        from .services import record_unsent_mail
+
         log.error("enquiries: %s mail for enquiry %s not sent after %d attempts (%s)",
                   kind, enquiry_id, MAIL_ATTEMPTS, type(exc).__name__)
+        record_unsent_mail(enquiry_id=enquiry_id, kind=kind, error=type(exc).__name__)
         raise MailNotSent(
             f"The {kind} mail for enquiry {enquiry_id} was not sent ({type(exc).__name__})."
         ) from None

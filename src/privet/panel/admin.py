@@ -59,7 +59,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 class PanelUserAdmin(AuditedAdmin, UserAdmin):
-    """Django's user admin; a change of an account's role groups is written to the audit log."""
+    """Django's user admin; a change of an account's role groups is settled like ``assign_role``'s."""
 
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -72,7 +72,7 @@ class PanelUserAdmin(AuditedAdmin, UserAdmin):
     def save_related(self, request, form, formsets, change):
         before = roles_of(form.instance) if change else []
         super().save_related(request, form, formsets, change)
-        services.record_role_change(user=form.instance, before=before, actor=request.user)
+        services.settle_role_change(user=form.instance, before=before, actor=request.user)
 
 
 class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):

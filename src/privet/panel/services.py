@@ -84,14 +84,21 @@ def assign_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
     before = roles_of(user)
     others = user.groups.exclude(name__in=ROLE_PERMISSIONS)
     user.groups.set([*others, role_group(role)])
-    user.is_staff = role == ADMINISTRATOR or user.is_superuser
-    user.save(update_fields=["is_staff"])
-    record_role_change(user=user, before=before, actor=actor)
+    settle_role_change(user=user, before=before, actor=actor)
 
 
-def record_role_change(*, user: AbstractBaseUser, before: list[str], actor: Actor) -> None:
-    """Audit a change of the user's roles (no event when they are the same as ``before``)."""
+def settle_role_change(*, user: AbstractBaseUser, before: list[str], actor: Actor) -> None:
+    """Follow up a change of the user's role groups, wherever it was made (here or the Django admin).
+
+    Django admin access (``is_staff``) follows the administrator role, so taking the role away
+    in the admin also closes the admin; the change is audited (no event when the roles are the
+    same as ``before``).
+    """
     after = roles_of(user)
+    staff = ADMINISTRATOR in after or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
     if after != before:
         append_event(actor=actor, action="panel.role_changed", obj=user,
                      details={"from": before, "to": after})

@@ -14,5 +14,6 @@ urlpatterns = [
     path("enquiries/<int:pk>/", enquiries.enquiry_detail, name="enquiry_detail"),
     path("enquiries/<int:pk>/status/", enquiries.enquiry_status, name="enquiry_status"),
     path("enquiries/<int:pk>/notes/", enquiries.enquiry_note, name="enquiry_note"),
+    path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
     path("audit/", dashboard.audit_log, name="audit"),
 ]

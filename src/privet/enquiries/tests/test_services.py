@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from privet.audit.models import AuditEvent
 from privet.enquiries import selectors, services
-from privet.enquiries.errors import InvalidEnquiry, InvalidTransition
+from privet.enquiries.errors import InvalidEnquiry, InvalidTransition, NoUnsentMail
 from privet.enquiries.models import Enquiry, EnquiryStatusChange, Status
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +178,17 @@ def test_mail_that_cannot_be_sent_fails_its_task_without_naming_the_address(
     assert f"enquiry {enquiry.pk}" in str(failure.value)
     assert "anna@example.com" not in caplog.text and "not sent after 5 attempts" in caplog.text
     assert Enquiry.objects.filter(pk=enquiry.pk).exists()
+    # The operators see it until someone sends it again (privet.panel's dashboard and detail).
+    unsent = enquiry.unsent_mail.get()
+    assert (unsent.kind, unsent.error) == ("acknowledgement", "ConnectionRefusedError")
+    event = AuditEvent.objects.get(action="enquiry.mail_not_sent")
+    assert "anna@example.com" not in event.details and event.object_id == str(enquiry.pk)
+
+
+def test_sending_again_needs_a_mail_that_is_waiting(published, valid_data):
+    enquiry = services.log_enquiry(data=valid_data, actor="test")
+    with pytest.raises(NoUnsentMail):
+        services.send_mail_again(enquiry=enquiry, kind="acknowledgement", actor="test")
+    assert not AuditEvent.objects.filter(action="enquiry.mail_requeued").exists()
+    # An erased enquiry leaves nothing to send: the worker's failure records nothing.
+    assert services.record_unsent_mail(enquiry_id=enquiry.pk + 1, kind="operators", error="OSError") is None

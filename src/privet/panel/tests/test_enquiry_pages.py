@@ -169,3 +169,46 @@ def test_the_dashboard_shows_consent_rates_of_the_last_week(operator_client, pub
              for r in operator_client.get("/panel/").context["consent_rates"]}
     assert rates == {"analytics": (50, 2, 4), "marketing": (0, 0, 4)}
     assert '<meter min="0" max="100" value="50">' in text
+
+
+def test_mail_the_worker_gave_up_on_is_shown_and_sent_again(
+        operator_client, published, settings, smtp_inbox, django_capture_on_commit_callbacks):
+    """The mail server was down through every retry; once it is back, one click sends the mail."""
+    import socket
+
+    import stamina
+
+    from privet.enquiries.services import submit_enquiry
+    from privet.enquiries.tasks import send_enquiry_mail
+
+    enquiry = submit_enquiry(data=DATA, client_ref="test", language="en")
+    working_port = settings.EMAIL_PORT
+    with socket.socket() as probe:  # a port that was free a moment ago: the server is down
+        probe.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = probe.getsockname()[1]
+    stamina.set_testing(True)  # retry without waiting
+    try:
+        with pytest.raises(Exception, match="not sent"):
+            send_enquiry_mail.call(enquiry.pk, "acknowledgement")
+    finally:
+        stamina.set_testing(False)
+    settings.EMAIL_PORT = working_port
+
+    dashboard = operator_client.get("/panel/").content.decode()
+    assert "Mail not sent" in dashboard and enquiry.reference in dashboard
+    detail = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert "Acknowledgement to the sender: not sent" in detail
+    url = f"/panel/enquiries/{enquiry.pk}/mail/acknowledgement/"
+    with django_capture_on_commit_callbacks(execute=True):
+        page = operator_client.post(url, follow=True).content.decode()
+    assert "queued again" in page and "not sent (" not in page
+    [(_sender, rcpts, _raw)] = smtp_inbox.messages
+    assert rcpts == ["jan@example.com"]
+    assert AuditEvent.objects.filter(action="enquiry.mail_requeued", object_id=str(enquiry.pk)).exists()
+    assert "Mail not sent" not in operator_client.get("/panel/").content.decode()
+
+    # A second click (another operator was quicker) and a made-up kind change nothing.
+    page = operator_client.post(url, follow=True).content.decode()
+    assert "Nothing was queued" in page and len(smtp_inbox.messages) == 1
+    assert operator_client.post(f"/panel/enquiries/{enquiry.pk}/mail/spam/").status_code == 404
+    assert operator_client.get(url).status_code == 405

@@ -93,7 +93,7 @@ def test_a_deleted_role_group_comes_back_with_its_permissions(make_operator):
     assert user.has_perm("panel.view_audit") and not user.has_perm("panel.manage_users")
 
 
-def test_a_role_change_in_the_django_admin_is_audited(admin_client_2fa, make_operator):
+def test_a_role_change_in_the_django_admin_is_audited_and_moves_admin_access(admin_client_2fa, make_operator):
     user = make_operator("olga", OPERATOR)
     page = admin_client_2fa.get(f"/panel/admin/auth/user/{user.pk}/change/")
     form = page.context["adminform"].form
@@ -111,6 +111,16 @@ def test_a_role_change_in_the_django_admin_is_audited(admin_client_2fa, make_ope
     assert roles_of(user) == [PRIVACY_OFFICER]
     event = AuditEvent.objects.filter(action="panel.role_changed", object_id=str(user.pk)).last()
     assert event.details == '{"from":["operator"],"to":["privacy officer"]}'
+
+    # Made administrator in the admin, the account may use the admin; demoted, it no longer may.
+    data["groups"] = [Group.objects.get(name=ADMINISTRATOR).pk]
+    assert admin_client_2fa.post(f"/panel/admin/auth/user/{user.pk}/change/", data).status_code == 302
+    user.refresh_from_db()
+    assert user.is_staff
+    data["groups"] = [Group.objects.get(name=OPERATOR).pk]
+    assert admin_client_2fa.post(f"/panel/admin/auth/user/{user.pk}/change/", data).status_code == 302
+    user.refresh_from_db()
+    assert not user.is_staff and roles_of(user) == [OPERATOR]
 
 
 def test_the_demo_operator_is_an_administrator_who_must_enrol_first():

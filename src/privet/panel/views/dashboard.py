@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
-from privet.enquiries.selectors import open_enquiries, status_counts
+from privet.enquiries.selectors import open_enquiries, status_counts, unsent_mail
 
 from ..access import panel_view
 from ..roles import VIEW_AUDIT
@@ -42,6 +42,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "open_enquiries": list(waiting[:DASHBOARD_OPEN_LIMIT]),
         "open_total": counts[Status.NEW] + counts[Status.OFFER],
         "status_counts": [(Status(s), counts[s]) for s in Status.values],
+        "unsent_mail": list(unsent_mail()[:DASHBOARD_OPEN_LIMIT]),
         "upcoming": UPCOMING,
     })
 

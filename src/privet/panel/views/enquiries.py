@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from privet.enquiries import services as enquiry_services
-from privet.enquiries.models import Enquiry, Status
+from privet.enquiries.models import Enquiry, MailKind, Status
 from privet.enquiries.selectors import enquiry_history, search_enquiries
 from privet.errors import PrivetError
 
@@ -43,7 +43,7 @@ def enquiry_list(request: HttpRequest) -> HttpResponse:
 def enquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enquiry = get_object_or_404(Enquiry.objects.select_related("created_by"), pk=pk)
     return render(request, "panel/enquiry_detail.html", {
-        "section": "enquiries", "enquiry": enquiry,
+        "section": "enquiries", "enquiry": enquiry, "unsent_mail": list(enquiry.unsent_mail.all()),
         "transitions": [Status(s) for s in enquiry.allowed_transitions()],
         "history": enquiry_history(enquiry),
         "note_form": NoteForm(), "status_form": StatusChangeForm(),
@@ -88,6 +88,23 @@ def enquiry_note(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("The note was not saved: %(reason)s") % {"reason": exc})
     else:
         messages.success(request, _("Note added."))
+    return redirect("panel:enquiry_detail", pk=pk)
+
+
+@require_POST
+@panel_view()
+def enquiry_resend_mail(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """"Send again" for a mail the worker gave up on (shown on the detail page and dashboard)."""
+    enquiry = get_object_or_404(Enquiry, pk=pk)
+    if kind not in MailKind.values:
+        raise Http404("No such mail.")
+    try:
+        enquiry_services.send_mail_again(enquiry=enquiry, kind=kind, actor=request.user)
+    except PrivetError as exc:
+        messages.error(request, _("Nothing was queued: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(request, _("%(mail)s queued again; the worker sends it shortly.") % {
+            "mail": MailKind(kind).label})
     return redirect("panel:enquiry_detail", pk=pk)
 
 
