@@ -235,7 +235,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = int(os.environ.get("PRIVET_HSTS_SECONDS", 0 if (DEBUG or DEMO) else 31536000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_SSL_REDIRECT = env_bool("PRIVET_SSL_REDIRECT", default=False)
-PRIVET_BEHIND_PROXY = env_bool("PRIVET_BEHIND_PROXY")  # trust X-Forwarded-For/-Proto (privet.clients)
+# How many reverse proxies of ours stand in front (0: none). They are trusted for X-Forwarded-Proto
+# and X-Forwarded-For (privet.clients); "1"/"true" is one proxy, "2" e.g. a CDN and nginx.
+_proxy = os.environ.get("PRIVET_BEHIND_PROXY", "").strip().lower()
+if _proxy.isdecimal() or _proxy in {"", "true", "yes", "on", "false", "no", "off"}:
+    PRIVET_BEHIND_PROXY = int(_proxy) if _proxy.isdecimal() else int(env_bool("PRIVET_BEHIND_PROXY"))
+else:
+    raise ImproperlyConfigured(
+        f"PRIVET_BEHIND_PROXY={_proxy!r}: give the number of reverse proxies in front (0, 1, 2...)."
+    )
 if PRIVET_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -25,3 +25,9 @@ def test_client_ip_is_the_address_our_proxy_saw():
     with override_settings(PRIVET_BEHIND_PROXY=True):
         # The last entry is the one our proxy appended; the client controls the ones before it.
         assert client_ip(request) == "198.51.100.7"
+    # Two proxies (a CDN, then nginx): the client is what the outer one, the CDN, appended.
+    with override_settings(PRIVET_BEHIND_PROXY=2):
+        assert client_ip(request) == "203.0.113.9"
+        # A request that skipped the CDN has one entry only: it is not trusted.
+        direct = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7")
+        assert client_ip(direct) == "10.0.0.5"
