@@ -34,6 +34,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def urls_loaded_before_the_clock_stops():
+    """Import every view before any test stops the clock with freezegun: a module first imported
+    under ``freeze_time`` gets freezegun's fake ``datetime`` class, which the API's Pydantic
+    schemas cannot use. Without this, a frozen test fails when no earlier test loaded the URLs
+    (run alone, with ``-k`` or ``--lf``, or first in its xdist worker)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the import is the point)
+
+
 @pytest.fixture
 def default_source() -> str:
     """The embedded SoftCode declaration, as YAML text."""

@@ -18,11 +18,11 @@ def site(live_server, published):
 
 
 def dismiss_cookie_banner(page) -> None:
-    """Answer the consent banner (if the consent app shows one) so it does not cover the form."""
+    """Answer the consent banner so it does not cover the form. It appears once its config has
+    arrived, which may be after the page has loaded: wait for it rather than look once."""
     reject = page.get_by_role("button", name=re.compile(r"^(Reject all|Odrzuć wszystkie)$"))
-    if reject.count() and reject.first.is_visible():
-        reject.first.click()
-        expect(reject.first).to_be_hidden()
+    reject.click()
+    expect(reject).to_be_hidden()
 
 
 def altcha_verified(page) -> None:

@@ -64,6 +64,8 @@ def test_an_operator_signs_in_with_totp_and_moves_an_enquiry_to_offer(
     page.wait_for_url("**/panel/enquiries/")
     page.get_by_label("Search").fill("bakeries")
     page.get_by_role("button", name="Search").click()
+    # The click returns once the results page is on its way, not once it has loaded.
+    page.wait_for_url("**/panel/enquiries/?q=bakeries*")
     assert page.get_by_text("1 enquiry", exact=True).is_visible()
     shot("list-1280")
 
