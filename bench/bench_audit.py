@@ -5,7 +5,9 @@ measures, in the same run and on the same table:
 
 - appends/s through ``append_events`` (canonical form, personal-data guard, SHA-256, chain lock)
   as a ratio to plain ``bulk_create`` inserts of the same rows (goal: >= 0.5);
-- ``verify_chain`` time as a ratio to a plain read of the same rows without hashing (goal: <= 2).
+- ``verify_chain`` time as a ratio to a plain read of the same rows without hashing (goal: <= 2);
+- for reference, the path a web request takes: ``append_event``, one event per transaction,
+  onto the end of the full chain, as a ratio to single-row inserts each in its own transaction.
 
 SQLite by default; set PRIVET_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_audit
 to run it on PostgreSQL (the database is created if missing).
@@ -20,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 CHUNK = 10_000  # events per transaction, for both the plain inserts and the appends
+SINGLES = 2_000  # one-event transactions appended to the full chain (the request path)
 
 
 def setup_django() -> None:
@@ -125,6 +128,36 @@ def chained_appends(n: int) -> float:
     return time.perf_counter() - started
 
 
+def single_inserts(n: int) -> float:
+    """``n`` rows continuing the chain, one plain INSERT per transaction; removed afterwards."""
+    from django.db import transaction
+
+    from privet.audit.models import AuditEvent
+
+    last = AuditEvent.objects.order_by("-seq").first()
+    rows = [AuditEvent(seq=last.seq + 1 + i, created_at=last.created_at, actor="bench",
+                       action="thing.done", details="{}", prev_hash=f"f{i:063x}", hash=f"e{i:063x}")
+            for i in range(n)]
+    started = time.perf_counter()
+    for row in rows:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    elapsed = time.perf_counter() - started
+    AuditEvent.objects.filter(seq__gt=last.seq).delete()
+    return elapsed
+
+
+def single_appends(n: int) -> float:
+    """``n`` events through ``append_event``, each its own transaction, as a request makes them."""
+    from privet.audit.services import append_event
+
+    started = time.perf_counter()
+    for i in range(n):
+        append_event(actor="bench", action="thing.done", object_type="thing", object_id=str(i),
+                     details={"i": i})
+    return time.perf_counter() - started
+
+
 def plain_read() -> tuple[float, int]:
     from privet.audit.models import AuditEvent
     from privet.audit.selectors import VERIFY_FIELDS
@@ -171,6 +204,9 @@ def main(args) -> bool:
         progress(f"verify ({round_}/2)...")
         elapsed, ok, checked = verify()
         t_verify = min(t_verify, elapsed)
+    progress(f"{SINGLES:,} single-row inserts, then {SINGLES:,} single appends, onto the chain...")
+    t_single_plain = single_inserts(SINGLES)
+    t_single_append = single_appends(SINGLES)
 
     insert_rate, append_rate = n / t_plain, n / t_append
     append_ratio = append_rate / insert_rate
@@ -179,8 +215,12 @@ def main(args) -> bool:
     print(f"chained appends {append_rate:>12,.0f} events/s ({t_append:.1f}s)")
     print(f"plain read      {n / t_read:>12,.0f} rows/s   ({t_read:.1f}s)")
     print(f"verify          {n / t_verify:>12,.0f} events/s ({t_verify:.1f}s)  chain ok={ok}")
+    print(f"single inserts  {SINGLES / t_single_plain:>12,.0f} rows/s   (one per transaction)")
+    print(f"append_event    {SINGLES / t_single_append:>12,.0f} events/s (one per transaction)")
     print(f"RATIO appends/plain inserts = {append_ratio:.2f}  (goal >= 0.5)")
     print(f"RATIO verify/plain read     = {verify_ratio:.2f}  (goal <= 2)")
+    print(f"ratio append_event/single insert = {t_single_plain / t_single_append:.2f}  "
+          "(for reference: the chain lock, the last-event read and the policy lookup per request)")
     return ok and checked == read_count == n and append_ratio >= 0.5 and verify_ratio <= 2
 
 

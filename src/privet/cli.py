@@ -18,7 +18,7 @@ USAGE = """usage: privet COMMAND [options]
   policy publish FILE       publish it as a new immutable version
   policy schema             print the declaration's JSON Schema
   ropa export --format csv|json|html   record of processing (GDPR Art. 30)
-  audit verify              verify the audit log's hash chain
+  audit verify [--anchor F] verify the audit log's hash chain
   manage COMMAND ...        any Django management command (migrate, check, createsuperuser...)
 """
 

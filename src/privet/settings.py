@@ -36,11 +36,18 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO = env_bool("PRIVET_DEMO")
 DEBUG = env_bool("PRIVET_DEBUG", default=False)
 DATA_DIR = Path(os.environ.get("PRIVET_DATA_DIR") or Path.cwd() / "var").resolve()
+# A key shorter than this is guessable enough to forge sessions and signed links.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _secret_key() -> str:
     """The key comes from the environment; only the demo may mint one (kept in the data folder)."""
     if key := os.environ.get("PRIVET_SECRET_KEY"):
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ImproperlyConfigured(
+                f"PRIVET_SECRET_KEY is {len(key)} characters long; use at least "
+                f"{MIN_SECRET_KEY_LENGTH}: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return key
     if not DEMO:
         raise ImproperlyConfigured(
@@ -89,12 +96,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
+    # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
+    "privet.consent.middleware.ConsentApiMiddleware",
     "privet.middleware.RejectNulBytesMiddleware",  # before anything queries with request data
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "privet.consent.middleware.ConsentApiMiddleware",  # CORS, size and rate limits of /api/consent/
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with TOTP too
@@ -128,6 +137,8 @@ TEMPLATES = [
 # task worker read while the other writes. IMMEDIATE transactions take the write lock up front,
 # which is what makes the audit chain's read-last-then-append safe under concurrent writers.
 DATABASE_URL = os.environ.get("PRIVET_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'privet.sqlite3'}"
+if not os.environ.get("PRIVET_DATABASE_URL"):
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # `privet manage migrate` on a fresh machine
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -201,9 +212,12 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("PRIVET_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not an absolute one
-if SECURE_COOKIES:
-    SESSION_COOKIE_NAME = "__Host-privet-session"
-    CSRF_COOKIE_NAME = "__Host-privet-csrf"
+# The names the policy declares (its essential cookies; privet.W003 checks they agree). Over HTTPS
+# the __Host- prefix binds them to this host and path /, with Secure set.
+COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
+SESSION_COOKIE_NAME = COOKIE_PREFIX + "privet-session"
+CSRF_COOKIE_NAME = COOKIE_PREFIX + "privet-csrf"
+CSRF_FAILURE_VIEW = "privet.enquiries.views.csrf_failure"  # the site's look; keeps the contact form
 
 # --- Operator sign-in: password, then TOTP; lockout after repeated failures ----------------------
 # django-axes checks every authenticate() call first; it also counts wrong TOTP codes (panel.auth).
@@ -226,6 +240,8 @@ AXES_CLIENT_IP_CALLABLE = "privet.panel.lockout.client_ip_pseudonym"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 OTP_TOTP_ISSUER = os.environ.get("PRIVET_TOTP_ISSUER", "Privet")
+# The admin never shows a device's secret key or QR code once it exists (a reset is a deletion).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -320,7 +336,7 @@ ALTCHA_WIDGET_CHALLENGE_MODE = "endpoint"
 ALTCHA_CHALLENGE_ENDPOINT_RATELIMIT = "privet.enquiries.throttle.challenge_allowed"
 
 # Third-party apps that store personal data for us; the drift check inspects them like privet.* apps.
-PRIVET_DRIFT_THIRD_PARTY_APPS = ["axes", "otp_totp"]
+PRIVET_DRIFT_THIRD_PARTY_APPS = ["auth", "sessions", "axes", "otp_totp"]
 # Cookie consent: receipts one client (pseudonymised IP) may send per minute (0: no limit). Counted
 # per web process by default (the "consent" cache: no round trip on the banner's hot path, at most
 # workers x looser); PRIVET_CONSENT_RATE_CACHE=default counts in the shared cache above instead.
@@ -337,5 +353,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PRIVET_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
+    },
 }

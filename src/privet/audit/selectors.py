@@ -17,21 +17,44 @@ VERIFY_FIELDS = (*HASHED_FIELDS, "hash")
 
 
 @dataclass(frozen=True)
+class Head:
+    """The newest event of a verified chain; kept outside the database, it is an anchor."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """Read ``"<seq> <hash>"`` (what ``str()`` writes); ValueError if it is not that."""
+        seq, digest = text.split()
+        if not seq.isdecimal() or len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise ValueError(f"not an audit head: {text.strip()!r}")
+        return cls(int(seq), digest)
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    head: Head | None = None  # the last verified event (None for an empty log)
 
 
 def verify_chain(
-    *, progress: Callable[[int], None] | None = None, chunk_size: int = 5000
+    *, progress: Callable[[int], None] | None = None, chunk_size: int = 5000,
+    anchor: Head | None = None,
 ) -> VerifyResult:
     """Walk the whole chain in order and report the first broken link.
 
     Detects an edited row (its hash no longer matches its content), a deleted or inserted row
-    (the sequence skips, or the next row's ``prev_hash`` no longer matches). Cost: one streaming
-    read of the table plus one SHA-256 per row.
+    (the sequence skips, or the next row's ``prev_hash`` no longer matches). The chain alone
+    cannot tell a removal of the newest events, or a rewrite of the whole chain, from a shorter
+    log: ``anchor``, a head recorded by an earlier verification and kept elsewhere, can. Cost: one
+    streaming read of the table plus one SHA-256 per row.
     """
     expected_prev = GENESIS_HASH
     expected_seq = 1
@@ -50,6 +73,10 @@ def verify_chain(
         if sha256(payload.encode()).hexdigest() != stored_hash:
             return VerifyResult(False, checked, seq,
                                 f"event #{seq} was modified after it was written")
+        if anchor and seq == anchor.seq and stored_hash != anchor.hash:
+            return VerifyResult(False, checked, seq,
+                                f"event #{seq} differs from the anchor recorded earlier "
+                                "(the chain was rewritten from there or before)")
         expected_prev = stored_hash
         expected_seq += 1
         checked += 1
@@ -57,7 +84,11 @@ def verify_chain(
             progress(chunk_size)
     if progress and checked % chunk_size:
         progress(checked % chunk_size)
-    return VerifyResult(True, checked)
+    if anchor and checked < anchor.seq:
+        return VerifyResult(False, checked, checked + 1,
+                            f"the log ends at event #{checked}, but the anchor recorded earlier "
+                            f"names event #{anchor.seq}: newer events were removed")
+    return VerifyResult(True, checked, head=Head(checked, expected_prev) if checked else None)
 
 
 def events_for_object(obj: models.Model) -> models.QuerySet[AuditEvent]:

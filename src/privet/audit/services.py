@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,10 +21,15 @@ from .models import GENESIS_HASH, AuditEvent
 # Arbitrary constant naming the chain's PostgreSQL advisory lock ("PRVTAUDT" in ASCII).
 CHAIN_LOCK_KEY = 0x5052565441554454 & 0x7FFFFFFFFFFFFFFF
 
-# Details describe what happened, never to whom: these keys and value shapes are refused.
-_PERSONAL_KEYS = {"email", "name", "phone", "ip", "ip_address", "address", "message", "password"}
+# Details describe what happened, never to whom: keys with these words (``email``, ``first_name``,
+# ``phoneNumber``) and values shaped like an email or IP address are refused. A key ending in
+# ``_ref`` holds a keyed pseudonym (``ip_ref``), which is what to store instead.
+_PERSONAL_WORDS = {"email", "name", "surname", "phone", "telephone", "mobile", "ip", "address",
+                   "message", "password", "username", "pesel", "birthday"}
+_KEY_WORDS_RE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.I)
 _IPV4_RE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_ADDRESS_CANDIDATE_RE = re.compile(r"[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*")
 
 
 class PersonalDataInAuditDetails(PrivetError):
@@ -40,16 +47,41 @@ def actor_label(actor: Actor) -> str:
     return f"user:{actor.pk}"
 
 
-def _check_details(details: dict[str, Any], path: str = "details") -> None:
-    for key, value in details.items():
-        if key.lower() in _PERSONAL_KEYS:
-            raise PersonalDataInAuditDetails(f"{path}.{key}: audit details must not hold personal data")
-        if isinstance(value, dict):
+def _is_personal_key(key: str) -> bool:
+    words = [w.lower() for w in _KEY_WORDS_RE.findall(key)]
+    return bool(words) and words[-1] != "ref" and any(w in _PERSONAL_WORDS for w in words)
+
+
+def _looks_like_address(text: str) -> bool:
+    """An email, an IPv4 address, or an IPv6 address anywhere in ``text``."""
+    if _EMAIL_RE.search(text) or _IPV4_RE.search(text):
+        return True
+    for candidate in _ADDRESS_CANDIDATE_RE.findall(text):
+        for form in (candidate, candidate.rstrip(".:")):  # "... at 2001:db8::1."
+            try:
+                ipaddress.IPv6Address(form)
+            except ValueError:
+                continue
+            return True
+    return False
+
+
+def _check_details(details: Any, path: str = "details") -> None:
+    """Refuse personal data anywhere in ``details``: nested dicts and lists are walked too."""
+    if isinstance(details, dict):
+        for key, value in details.items():
+            if _is_personal_key(str(key)):
+                raise PersonalDataInAuditDetails(
+                    f"{path}.{key}: audit details must not hold personal data"
+                )
             _check_details(value, f"{path}.{key}")
-        elif isinstance(value, str) and (_EMAIL_RE.search(value) or _IPV4_RE.search(value)):
-            raise PersonalDataInAuditDetails(
-                f"{path}.{key}: looks like an email or IP address; store a subject reference instead"
-            )
+    elif isinstance(details, list | tuple):
+        for i, value in enumerate(details):
+            _check_details(value, f"{path}[{i}]")
+    elif isinstance(details, str) and _looks_like_address(details):
+        raise PersonalDataInAuditDetails(
+            f"{path}: looks like an email or IP address; store a subject reference instead"
+        )
 
 
 def _lock_chain(using: str) -> None:
@@ -125,9 +157,13 @@ def append_events(events: Iterable[dict[str, Any]], *, batch_size: int = 2000) -
                 version = policy_hash
             subject = ev.get("subject")
             seq += 1
+            created_at = ev.get("created_at") or now
+            if timezone.is_naive(created_at):
+                raise PrivetError("audit event created_at must be timezone-aware")
             fields = {
                 "seq": seq,
-                "created_at": ev.get("created_at") or now,
+                # Hashed as written and as read back: the database returns UTC.
+                "created_at": created_at.astimezone(UTC),
                 "actor": actor_label(ev.get("actor")),
                 "action": ev["action"],
                 "object_type": obj._meta.label_lower if obj is not None else ev.get("object_type", ""),

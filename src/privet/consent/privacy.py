@@ -9,6 +9,7 @@ registry.personal_data(
         # out one browser (and the rights portal can look it up from the visitor's cookie).
         "visitor_id": "technical_data",
         "user_agent_family": "technical_data",
+        "choices": "technical_data",  # the cookie choice itself: {purpose id: granted}
     },
 )
 

@@ -1,10 +1,16 @@
 """Personal data the operator side stores through third-party apps (in the drift check's scope via
-``PRIVET_DRIFT_THIRD_PARTY_APPS``): django-axes' sign-in attempts and django-otp's devices."""
+``PRIVET_DRIFT_THIRD_PARTY_APPS``): staff accounts and sessions, django-axes' sign-in attempts and
+django-otp's devices."""
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privet.registry import registry
+
+User = get_user_model()
 
 _ATTEMPT_FIELDS = {
     # privet.panel.lockout.client_ip_pseudonym: the keyed pseudonym, never the raw address.
@@ -23,3 +29,14 @@ registry.personal_data(
     TOTPDevice, {},
     not_personal={"name": "the device's label, always 'Authenticator app' (panel.services)"},
 )
+
+# Staff accounts (django.contrib.auth and sessions, in the drift check's scope too). Visitors never
+# get a session: only staff who sign in to the panel do.
+registry.personal_data(
+    User,
+    {"username": "staff_accounts", "first_name": "staff_accounts", "last_name": "staff_accounts",
+     "email": "staff_accounts", "password": "staff_accounts"},
+)
+registry.personal_data(Session, {"session_data": "staff_accounts"})
+registry.personal_data(Group, {}, not_personal={"name": "a role's name, e.g. 'Operator'"})
+registry.personal_data(Permission, {}, not_personal={"name": "a permission's description"})

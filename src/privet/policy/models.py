@@ -37,14 +37,14 @@ class PolicyVersion(models.Model):
         return self.content_hash[:12]
 
     def declaration(self) -> Declaration:
-        """The validated declaration (parsed from the stored source; cached per process)."""
-        return _parse_cached(self.content_hash, self.source)
+        """The validated declaration, parsed once per process; reads ``source`` only then, so a
+        row loaded without its texts (``current_version()``) costs no query here."""
+        declaration = _CACHE.get(self.content_hash)
+        if declaration is None:
+            declaration = _CACHE[self.content_hash] = parse_declaration(
+                self.source, source=f"policy version {self.content_hash[:12]}"
+            )
+        return declaration
 
 
-_CACHE: dict[str, Declaration] = {}
-
-
-def _parse_cached(content_hash: str, source: str) -> Declaration:
-    if content_hash not in _CACHE:
-        _CACHE[content_hash] = parse_declaration(source, source=f"policy version {content_hash[:12]}")
-    return _CACHE[content_hash]
+_CACHE: dict[str, Declaration] = {}  # content hash -> declaration; published versions never change

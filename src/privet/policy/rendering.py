@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from django.utils.translation import gettext
 
 from .schema import PERIOD_RE, Declaration, RetentionRule
 
@@ -15,8 +18,8 @@ TRIGGERS = {
     },
     "contract_end": {"en": "after the contract ends", "pl": "od zakończenia umowy"},
     "consent_withdrawn": {
-        "en": "after consent is withdrawn or replaced",
-        "pl": "od wycofania lub zmiany zgody",
+        "en": "after consent is withdrawn, replaced or expires",
+        "pl": "od wycofania, zmiany lub wygaśnięcia zgody",
     },
     "integration_revoked": {
         "en": "after the client revokes the integration or the service ends",
@@ -27,6 +30,7 @@ TRIGGERS = {
         "en": "from the end of the financial year concerned",
         "pl": "od końca roku obrotowego, którego dotyczą",
     },
+    "account_closed": {"en": "after the account is closed", "pl": "od zamknięcia konta"},
 }
 YEAR_END = {
     "en": ", counted to the end of that calendar year",
@@ -53,6 +57,28 @@ SOURCES = {
 }
 
 
+_ARTICLE_RE = re.compile(r"^(?:Art\.\s*)?(?P<number>\d+)(?P<parts>(?:\(\w+\))*)$")
+
+
+def cite_article(article: str, lang: str) -> str:
+    """A GDPR article as each language cites it: 'Art. 6(1)(a) GDPR', 'art. 6 ust. 1 lit. a RODO'.
+
+    Takes the declaration's forms, '6(1)(a)' for legal bases and 'Art. 15' for rights; anything
+    else is shown as written, followed by the regulation's name.
+    """
+    match = _ARTICLE_RE.match(article.strip())
+    if not match:
+        return f"{article} {'RODO' if lang == 'pl' else 'GDPR'}"
+    number, parts = match["number"], re.findall(r"\((\w+)\)", match["parts"])
+    if lang != "pl":
+        return f"Art. {number}{''.join(f'({p})' for p in parts)} GDPR"
+    words = [f"art. {number}"]
+    for part in parts:  # Polish: paragraphs are "ust.", points "pkt", lettered points "lit."
+        words.append(f"lit. {part}" if part.isalpha() else f"ust. {part}" if len(words) == 1
+                     else f"pkt {part}")
+    return " ".join(words) + " RODO"
+
+
 def describe_period(period: str, lang: str) -> str:
     match = PERIOD_RE.match(period)
     assert match, period
@@ -76,9 +102,49 @@ def describe_rule(rule: RetentionRule, lang: str) -> str:
     return text + (YEAR_END[lang] if rule.until_year_end else "")
 
 
+HOST_PREFIXES = ("__Host-", "__Secure-")
+
+
+def unprefixed(name: str) -> str:
+    for prefix in HOST_PREFIXES:
+        name = name.removeprefix(prefix)
+    return name
+
+
+def name_as_set(cookie: str) -> str:
+    """A declared cookie name as browsers see it: Privet's own cookies carry the __Host- prefix
+    over HTTPS, which the declaration leaves out so that one file fits the demo and production."""
+    from django.conf import settings
+
+    for actual in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+        if unprefixed(actual) == cookie:
+            return actual
+    return cookie
+
+
+def sections(decl: Declaration, lang: str) -> list[tuple[str, str]]:
+    """The page's sections as ``(anchor, heading)``, in order: the seed's eleven, less the one on
+    connectors when the declaration has none. Called with the page's language active."""
+    connectors = decl.integrations.connectors_heading
+    return [(anchor, heading) for anchor, heading in [
+        ("controller", gettext("Data controller")),
+        ("data", gettext("Data we may process")),
+        ("purposes", gettext("Purposes of processing")),
+        ("grounds", gettext("Legal grounds")),
+        ("integrations", gettext("API integrations")),
+        ("platforms", connectors.get(lang) if connectors else gettext("Connected platforms")),
+        ("recipients", gettext("Recipients and service providers")),
+        ("retention", gettext("Retention period")),
+        ("rights", gettext("Your rights")),
+        ("cookies", gettext("Cookies and technical data")),
+        ("updates", gettext("Updates to this policy")),
+    ] if anchor != "platforms" or decl.integrations.connectors]
+
+
 def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
     """Everything the policy page shows, resolved to ``lang`` (cheap: no queries)."""
     lang = lang if lang in ("en", "pl") else "en"
+    toc = sections(decl, lang)
     bases = {b.id: b for b in decl.legal_bases}
     cats = {c.id: c for c in decl.categories}
     recs = {r.id: r for r in decl.recipients}
@@ -86,6 +152,9 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
     return {
         "d": decl,
         "lang": lang,
+        "toc": toc,
+        # "controller" -> "1. Data controller": headings numbered as in the table of contents.
+        "heading": {anchor: f"{n}. {title}" for n, (anchor, title) in enumerate(toc, start=1)},
         "categories": [
             {
                 "id": c.id, "label": c.label.get(lang), "description": c.description.get(lang),
@@ -98,7 +167,8 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
             {
                 "id": p.id, "label": p.label.get(lang), "description": p.description.get(lang),
                 "bases": [
-                    f"{bases[b].label.get(lang)} (Art. {bases[b].article})" for b in p.legal_bases
+                    f"{bases[b].label.get(lang)} ({cite_article(bases[b].article, lang)})"
+                    for b in p.legal_bases
                 ],
                 "interest": p.legitimate_interest.get(lang) if p.legitimate_interest else "",
                 "categories": [cats[c].label.get(lang) for c in p.categories],
@@ -109,7 +179,8 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
             for p in decl.purposes
         ],
         "bases": [
-            {"label": b.label.get(lang), "article": b.article, "description": b.description.get(lang)}
+            {"label": b.label.get(lang), "article": b.article, "cite": cite_article(b.article, lang),
+             "description": b.description.get(lang)}
             for b in decl.legal_bases
         ],
         "recipients": [
@@ -136,7 +207,7 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
         ],
         "rights": [
             {"id": r.id, "label": r.label.get(lang), "article": r.article,
-             "description": r.description.get(lang)}
+             "cite": cite_article(r.article, lang), "description": r.description.get(lang)}
             for r in decl.rights
         ],
         "cookie_purposes": [
@@ -144,7 +215,8 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
                 "id": cp.id, "label": cp.label.get(lang), "description": cp.description.get(lang),
                 "required": cp.required,
                 "cookies": [
-                    {"name": k.name, "provider": k.provider, "duration": k.duration.get(lang),
+                    {"name": name_as_set(k.name), "provider": k.provider,
+                     "duration": k.duration.get(lang),
                      "description": k.description.get(lang)}
                     for k in cp.cookies
                 ],

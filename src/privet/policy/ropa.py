@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from django.template.loader import render_to_string
 
-from .rendering import describe_rule
+from .rendering import cite_article, describe_rule
 from .schema import Declaration
 
 COLUMNS = [
@@ -30,6 +30,28 @@ COLUMNS = [
     ("erasure", "Time limits for erasure (Art. 30(1)(f))"),
     ("security", "Technical and organisational security measures (Art. 30(1)(g))"),
 ]
+TITLES_PL = {
+    "controller": "Nazwa i dane kontaktowe administratora (art. 30 ust. 1 lit. a)",
+    "activity": "Czynność przetwarzania",
+    "purpose": "Cel przetwarzania (art. 30 ust. 1 lit. b)",
+    "legal_basis": "Podstawa prawna (art. 6 ust. 1)",
+    "data_subjects": "Kategorie osób, których dane dotyczą (art. 30 ust. 1 lit. c)",
+    "data_categories": "Kategorie danych osobowych (art. 30 ust. 1 lit. c)",
+    "recipients": "Kategorie odbiorców (art. 30 ust. 1 lit. d)",
+    "transfers": "Przekazania do państw trzecich i zabezpieczenia (art. 30 ust. 1 lit. e)",
+    "erasure": "Planowane terminy usunięcia danych (art. 30 ust. 1 lit. f)",
+    "security": "Techniczne i organizacyjne środki bezpieczeństwa (art. 30 ust. 1 lit. g)",
+}
+HEADINGS = {
+    "en": ("Record of processing activities (GDPR Art. 30(1))", "policy version", "Policy version"),
+    "pl": ("Rejestr czynności przetwarzania (art. 30 ust. 1 RODO)", "wersja polityki",
+           "Wersja polityki"),
+}
+
+
+def columns(lang: str) -> list[tuple[str, str]]:
+    """The Art. 30(1) columns with their titles in ``lang``."""
+    return [(key, TITLES_PL[key] if lang == "pl" else title) for key, title in COLUMNS]
 
 
 def ropa_rows(decl: Declaration, lang: str = "en") -> list[dict[str, str]]:
@@ -54,7 +76,8 @@ def ropa_rows(decl: Declaration, lang: str = "en") -> list[dict[str, str]]:
             "controller": controller,
             "activity": p.label.get(lang),
             "purpose": p.description.get(lang),
-            "legal_basis": "; ".join(f"Art. {b.article} ({b.label.get(lang)})" for b in bases),
+            "legal_basis": "; ".join(f"{cite_article(b.article, lang)} ({b.label.get(lang)})"
+                                     for b in bases),
             "data_subjects": "; ".join(subjects[s] for s in p.data_subjects),
             "data_categories": "; ".join(cats[k] for k in p.categories),
             "recipients": "; ".join(recs[r] for r in p.recipients) or "-",
@@ -66,18 +89,19 @@ def ropa_rows(decl: Declaration, lang: str = "en") -> list[dict[str, str]]:
 
 
 def _csv(rows, decl, lang, version_label) -> str:
+    """One row per activity; the last column names the policy version the record reflects."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([title for _, title in COLUMNS])
+    writer.writerow([title for _, title in columns(lang)] + [HEADINGS[lang][2]])
     for row in rows:
-        writer.writerow([row[key] for key, _ in COLUMNS])
+        writer.writerow([row[key] for key, _ in COLUMNS] + [version_label])
     return out.getvalue()
 
 
 def _json(rows, decl, lang, version_label) -> str:
     return json.dumps(
         {"policy_version": version_label, "language": lang,
-         "columns": dict(COLUMNS), "activities": rows},
+         "columns": dict(columns(lang)), "activities": rows},
         indent=2, ensure_ascii=False,
     ) + "\n"
 
@@ -85,7 +109,8 @@ def _json(rows, decl, lang, version_label) -> str:
 def _html(rows, decl, lang, version_label) -> str:
     return render_to_string("policy/ropa.html", {
         "table": [[row[key] for key, _ in COLUMNS] for row in rows],
-        "columns": COLUMNS, "decl": decl, "lang": lang, "version": version_label,
+        "columns": columns(lang), "decl": decl, "lang": lang, "version": version_label,
+        "heading": HEADINGS[lang][0], "version_word": HEADINGS[lang][1],
     })
 
 

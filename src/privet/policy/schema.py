@@ -24,6 +24,11 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
 Origin = Annotated[str, StringConstraints(pattern=r"^https?://[a-z0-9.\-]+(:\d+)?$")]
+# A DNS host name in lower case, no scheme, port or path: what the outbound client allow-lists.
+Host = Annotated[str, StringConstraints(
+    max_length=253,
+    pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$",
+)]
 
 PERIOD_RE = re.compile(r"^(?P<n>[1-9]\d{0,3})(?P<unit>[dwmy])$")
 PERIOD_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
@@ -169,6 +174,12 @@ class Purpose(Strict):
     data_subjects: list[Slug] = Field(min_length=1)
     recipients: list[Slug] = Field(default_factory=list)
     provision: Provision
+    special_condition: Literal[
+        "9(2)(a)", "9(2)(b)", "9(2)(c)", "9(2)(d)", "9(2)(e)",
+        "9(2)(f)", "9(2)(g)", "9(2)(h)", "9(2)(i)", "9(2)(j)",
+    ] | None = Field(
+        None, description="Required when the purpose processes a special category (GDPR Art. 9(2))."
+    )
 
 
 class Recipient(Strict):
@@ -187,6 +198,7 @@ Trigger = Literal[
     "integration_revoked",
     "request_closed",
     "financial_year_end",
+    "account_closed",
 ]
 
 
@@ -259,7 +271,7 @@ class Connector(Strict):
     id: Slug
     label: Text
     description: Text
-    hosts: list[str] = Field(min_length=1, description="The only hosts the client may call.")
+    hosts: list[Host] = Field(min_length=1, description="The only hosts the client may call.")
     may_read: list[DataScope] = Field(min_length=1)
     categories: list[Slug] = Field(min_length=1)
     purposes: list[Slug] = Field(min_length=1)
@@ -270,6 +282,9 @@ class Integrations(Strict):
     description: Text
     kinds: TextList
     principles: TextList
+    connectors_heading: Text | None = Field(
+        None, description="The heading of the section on connectors (default: 'Connected platforms')."
+    )
     connectors: list[Connector] = Field(default_factory=list)
 
 
@@ -306,6 +321,7 @@ class Declaration(Strict):
     categories: list[Category] = Field(min_length=1)
     legal_bases: list[LegalBasis] = Field(min_length=1)
     purposes: list[Purpose] = Field(min_length=1)
+    recipients_intro: Text | None = Field(None, description="The statement above the recipients.")
     recipients: list[Recipient] = Field(default_factory=list)
     retention_intro: Text
     retention: list[RetentionRule] = Field(min_length=1)
@@ -384,6 +400,13 @@ def reference_problems(decl: Declaration) -> list[tuple[str, str]]:
                 (f"purposes[{i}].legitimate_interest",
                  "a purpose based on legitimate interest (Art. 6(1)(f)) must name the interest")
             )
+        special = [c.id for c in decl.categories if c.special and c.id in p.categories]
+        if special and p.special_condition is None:
+            problems.append(
+                (f"purposes[{i}].special_condition",
+                 f"the purpose processes special category {special[0]!r}: name the GDPR Art. 9(2) "
+                 "condition that allows it, e.g. 9(2)(a) for explicit consent")
+            )
     for i, r in enumerate(decl.retention):
         check(f"retention[{i}].category", r.category, categories, "category")
         check(f"retention[{i}].purpose", r.purpose, purposes, "purpose")
@@ -406,8 +429,24 @@ def reference_problems(decl: Declaration) -> list[tuple[str, str]]:
     for i, c in enumerate(decl.categories):
         if not any(c.id in p.categories for p in decl.purposes):
             problems.append((f"categories[{i}]", f"category {c.id!r} is used by no purpose"))
+    # ePrivacy Art. 5(3): only what is strictly necessary may be stored without consent.
+    consent_bases = {b.id for b in decl.legal_bases if b.article == "6(1)(a)"}
     for i, cp in enumerate(decl.cookies.purposes):
         check(f"cookies.purposes[{i}].legal_basis", cp.legal_basis, bases, "legal basis")
+        if cp.legal_basis not in bases:
+            continue
+        if not cp.required and cp.legal_basis not in consent_bases:
+            problems.append(
+                (f"cookies.purposes[{i}].legal_basis",
+                 f"cookie purpose {cp.id!r} is not essential, so it needs consent (a legal basis "
+                 "with article 6(1)(a)); or mark it required if the site cannot work without it")
+            )
+        if cp.required and cp.legal_basis in consent_bases:
+            problems.append(
+                (f"cookies.purposes[{i}].legal_basis",
+                 f"cookie purpose {cp.id!r} is essential (always on), so it cannot rest on consent, "
+                 "which the visitor may refuse")
+            )
     if not any(cp.required for cp in decl.cookies.purposes):
         problems.append(("cookies.purposes", "one cookie purpose must be required (essential)"))
     for i, conn in enumerate(decl.integrations.connectors):

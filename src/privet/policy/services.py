@@ -24,15 +24,20 @@ class AlreadyPublished(PrivetError):
     code = "already_published"
 
 
+class EffectiveDateTooEarly(PrivetError):
+    code = "effective_date_too_early"
+
+
 @transaction.atomic
 def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>") -> PolicyVersion:
     """Validate ``source`` (YAML) and store it as a new immutable version.
 
     Refuses a version id that is already taken and content that is already published, so the
-    history only grows and every id names exactly one text.
+    history only grows and every id names exactly one text; and an effective date before the
+    newest version's, which would never come into force yet would read as if it had been.
     """
     declaration = parse_declaration(source, source=origin)
-    _refuse_dropped_categories(declaration, origin)
+    refuse_dropped_categories(declaration, origin)
     digest = content_hash(declaration)
     if existing := PolicyVersion.objects.filter(content_hash=digest).first():
         raise AlreadyPublished(
@@ -43,6 +48,13 @@ def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>")
         raise AlreadyPublished(
             f"{origin}: version id {declaration.version.id!r} is already published with other "
             "content; give the new text a new version.id and a changelog entry."
+        )
+    newest = PolicyVersion.objects.order_by("-effective").first()
+    if newest and declaration.version.effective < newest.effective:
+        raise EffectiveDateTooEarly(
+            f"{origin}: version.effective {declaration.version.effective} is before "
+            f"{newest.effective}, when version {newest.version} comes into force; a new version "
+            "can only take effect on or after that date."
         )
     version = PolicyVersion.objects.create(
         version=declaration.version.id,
@@ -62,7 +74,7 @@ def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>")
     return version
 
 
-def _refuse_dropped_categories(declaration, origin: str) -> None:
+def refuse_dropped_categories(declaration, origin: str) -> None:
     """A new version may not drop a category that code still stores (that would be drift)."""
     from privet.registry import registry
 

@@ -2,6 +2,7 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
@@ -18,7 +19,8 @@ def policy_page(request: HttpRequest, version: str | None = None) -> HttpRespons
             raise Http404("No policy version with that id.")
         return render(request, "policy/unpublished.html", status=503)
     context = policy_context(shown.declaration(), get_language())
-    context.update(version=shown, current=current, is_current=shown == current)
+    context.update(version=shown, current=current, is_current=shown == current,
+                   is_scheduled=shown.effective > timezone.localdate())
     return render(request, "policy/page.html", context)
 
 
@@ -28,6 +30,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
     current = current_version()
     return render(request, "policy/versions.html", {
         "versions": [(v, v.declaration()) for v in versions], "current": current,
+        "today": timezone.localdate(),
     })
 
 

@@ -39,11 +39,33 @@ def test_subject_is_stored_only_as_a_keyed_pseudonym():
 @pytest.mark.django_db
 @pytest.mark.parametrize("details", [
     {"email": "x"}, {"note": "sent to ana@example.com"}, {"nested": {"client": "10.1.2.3"}},
+    {"to": ["ops@example.com"]}, {"first_name": "Ana"}, {"phoneNumber": "x"},
+    {"client": "2001:db8::7"}, {"hops": [{"via": "fe80::1%eth0"}]},
 ])
 def test_personal_data_in_details_is_refused_and_nothing_is_written(details):
     with pytest.raises(PersonalDataInAuditDetails):
         append_event(actor="test", action="x", details=details)
     assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_details_that_describe_a_change_pass():
+    details = {"ip_ref": "c0ffee", "fields": ["email", "name"], "at": "2026-11-25T12:00:00+01:00",
+               "version": "1.0", "from": "new", "to": "offer"}
+    assert append_event(actor="test", action="x", details=details).seq == 1
+
+
+@pytest.mark.django_db
+def test_a_time_in_another_zone_is_stored_and_verified_as_utc():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from privet.audit.services import append_events
+
+    when = datetime(2026, 11, 25, 13, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    append_events([{"actor": "test", "action": "x", "created_at": when}])
+    assert AuditEvent.objects.get().created_at == when
+    assert verify_chain().ok
 
 
 @pytest.mark.django_db
@@ -87,6 +109,35 @@ def test_verify_command_reports_the_first_broken_link(capsys):
     AuditEvent.objects.filter(seq=2).update(object_id="999")
     with pytest.raises(CommandError, match="BROKEN at event #2"):
         call_command("audit", "verify", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_an_anchor_kept_outside_catches_removed_newest_events_and_a_rewritten_chain(tmp_path, capsys):
+    make_chain(5)
+    anchor = tmp_path / "audit-head"
+    call_command("audit", "verify", "--anchor", str(anchor), verbosity=0)
+    head = AuditEvent.objects.get(seq=5)
+    assert anchor.read_text() == f"5 {head.hash}\n"
+    assert f"Head: 5 {head.hash}" in capsys.readouterr().out
+
+    AuditEvent.objects.filter(seq__gte=4).delete()  # the chain alone still verifies...
+    assert verify_chain().ok
+    with pytest.raises(CommandError, match="anchor recorded earlier names event #5"):
+        call_command("audit", "verify", "--anchor", str(anchor), verbosity=0)
+    assert anchor.read_text() == f"5 {head.hash}\n"  # a failed run keeps the old anchor
+
+    AuditEvent.objects.all().delete()  # ...and so does a whole chain written anew
+    make_chain(6)
+    with pytest.raises(CommandError, match="event #5 differs from the anchor"):
+        call_command("audit", "verify", "--anchor", str(anchor), verbosity=0)
+
+
+@pytest.mark.django_db
+def test_a_damaged_anchor_file_is_a_clear_error(tmp_path):
+    anchor = tmp_path / "audit-head"
+    anchor.write_text("not a head")
+    with pytest.raises(CommandError, match="expected '<seq> <sha256>'"):
+        call_command("audit", "verify", "--anchor", str(anchor), verbosity=0)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -49,6 +49,26 @@ def test_production_refuses_to_start_without_a_secret_key(env):
     assert "PRIVET_SECRET_KEY is not set" in done.stderr
 
 
+def test_a_short_secret_key_is_refused(env):
+    done = privet("manage", "check", env={**env, "PRIVET_SECRET_KEY": "changeme"})
+    assert done.returncode == 2
+    assert "PRIVET_SECRET_KEY is 8 characters long; use at least 32" in done.stderr
+
+
+def test_the_readme_production_steps_work_on_a_fresh_machine(env, tmp_path):
+    """`privet manage migrate` creates the data folder; then a policy file is published."""
+    env = {**env, "PRIVET_SECRET_KEY": "k" * 50}
+    assert not (tmp_path / "data").exists()
+    migrated = privet("manage", "migrate", "-v", "0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    from django.conf import settings
+
+    published = privet("policy", "publish", str(settings.PRIVET_DEFAULT_POLICY_FILE), env=env)
+    assert published.returncode == 0, published.stderr
+    assert "Published version 1.0" in published.stdout
+    assert "AXES" not in published.stdout + published.stderr  # no library banners in CLI output
+
+
 def test_help_lists_the_commands(env):
     done = privet(env=env)
     assert done.returncode == 0

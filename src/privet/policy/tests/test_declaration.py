@@ -22,7 +22,11 @@ def test_default_declaration_states_every_seed_fact(default_source):
     assert d.controller.address.street == "Górnicza 67c"
     assert d.controller.address.city == "Tarnowskie Góry"
     assert d.privacy_contact.email == "biuro@softcode-ai.pl"
-    assert len(d.categories) == 6
+    # The seed's six categories, plus the accounts of the staff who work in Privet itself.
+    assert [c.id for c in d.categories] == [
+        "contact_details", "communication_content", "technical_data", "project_data",
+        "configuration_data", "integration_data", "staff_accounts",
+    ]
     assert len(d.purposes) == 6
     assert {b.article for b in d.legal_bases} == {"6(1)(a)", "6(1)(b)", "6(1)(c)", "6(1)(f)"}
     assert {r.id for r in d.rights} >= {
@@ -71,6 +75,35 @@ def test_category_processed_without_a_retention_rule_is_refused(default_source):
     period: 90d""")
     found = problems(bad)
     assert any("no retention rule" in m and "'security'" in m for m in found.values())
+
+
+def test_optional_cookies_need_consent_and_essential_ones_cannot_rest_on_it(default_source):
+    analytics_on_interest = edited(
+        default_source, "      legal_basis: consent\n      consent_mode: [analytics_storage]",
+        "      legal_basis: legitimate_interest\n      consent_mode: [analytics_storage]")
+    found = problems(analytics_on_interest)["cookies.purposes[1].legal_basis"]
+    assert "cookie purpose 'analytics' is not essential, so it needs consent" in found
+    essential_on_consent = edited(
+        default_source, "      required: true\n      legal_basis: legitimate_interest",
+        "      required: true\n      legal_basis: consent")
+    found = problems(essential_on_consent)["cookies.purposes[0].legal_basis"]
+    assert "cannot rest on consent" in found
+
+
+def test_a_special_category_needs_an_article_9_condition(default_source):
+    special = edited(default_source, "    sources: [integration_api]\n",
+                     "    sources: [integration_api]\n    special: true\n")
+    found = problems(special)
+    assert "special category 'integration_data'" in found["purposes[2].special_condition"]
+    allowed = edited(special, "    provision:\n      requirement: contractual",
+                     "    special_condition: 9(2)(a)\n    provision:\n      requirement: contractual")
+    assert parse_declaration(allowed).purposes[2].special_condition == "9(2)(a)"
+
+
+def test_connector_hosts_are_bare_host_names(default_source):
+    bad = edited(default_source, "hosts: [business-api.tiktok.com]",
+                 "hosts: [https://business-api.tiktok.com/open_api]")
+    assert "integrations.connectors[0].hosts[0]" in problems(bad)
 
 
 def test_vague_period_is_refused(default_source):

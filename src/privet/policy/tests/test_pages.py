@@ -86,6 +86,65 @@ def test_polish_page_is_in_polish(published, client):
     assert client.get("/pl/polityka-prywatnosci/wersje/1.0/").status_code == 200
 
 
+def declared_texts(decl, lang: str) -> list[str]:
+    """Every text of the declaration that the policy page must show, in ``lang``."""
+    texts = [decl.title.get(lang), decl.summary.get(lang), decl.retention_intro.get(lang),
+             decl.rights_how.get(lang), decl.updates.get(lang), decl.cookies.intro.get(lang),
+             decl.transfers.description.get(lang), decl.automated_decisions.description.get(lang),
+             decl.integrations.description.get(lang), decl.supervisory_authority.name.get(lang)]
+    texts += decl.integrations.principles.get(lang) + decl.integrations.kinds.get(lang)
+    for items in (decl.categories, decl.purposes, decl.legal_bases, decl.rights,
+                  decl.cookies.purposes, decl.integrations.connectors):
+        texts += [t for item in items for t in (item.label.get(lang), item.description.get(lang))]
+    texts += [p.provision.consequence.get(lang) for p in decl.purposes]
+    texts += [p.legitimate_interest.get(lang) for p in decl.purposes if p.legitimate_interest]
+    texts += [r.description.get(lang) for r in decl.recipients]
+    texts += [r.legal_ground.get(lang) for r in decl.retention]
+    texts += [e for c in decl.categories for e in c.examples.get(lang)]
+    texts += [n for c in decl.integrations.connectors for n in c.never.get(lang)]
+    texts += [s.label.get(lang) for c in decl.integrations.connectors for s in c.may_read]
+    texts += [k.description.get(lang) for cp in decl.cookies.purposes for k in cp.cookies]
+    texts += [e.get(lang) for e in decl.version.changelog]
+    return texts
+
+
+@pytest.mark.parametrize(("lang", "path"), [("en", "/privacy/"), ("pl", "/pl/polityka-prywatnosci/")])
+def test_every_declared_text_is_on_the_page_in_its_language(published, client, lang, path):
+    from html import unescape
+
+    body = " ".join(unescape(text_of(client.get(path))).split())
+    decl = published.declaration()
+    missing = [t for t in declared_texts(decl, lang) if " ".join(t.split()) not in body]
+    assert missing == []
+
+
+def test_polish_page_cites_articles_the_polish_way(published, client):
+    body = text_of(client.get("/pl/polityka-prywatnosci/"))
+    assert "Zgoda (art. 6 ust. 1 lit. a RODO)" in body
+    assert "(art. 77 RODO)" in body and "(art. 7 ust. 3 RODO)" in body
+    assert "RODO 6(1)" not in body and "Art." not in body
+    english = text_of(client.get("/privacy/"))
+    assert "Consent (Art. 6(1)(a) GDPR)" in english and "(Art. 77 GDPR)" in english
+
+
+def test_cookie_table_names_the_cookies_as_browsers_see_them(published, client, settings):
+    assert "privet-session" in text_of(client.get("/privacy/"))
+    settings.SESSION_COOKIE_NAME = "__Host-privet-session"  # production, over HTTPS
+    assert "__Host-privet-session" in text_of(client.get("/privacy/"))
+
+
+def test_a_policy_without_connectors_has_no_section_on_them(db, client, default_source):
+    from privet.policy.services import publish_version
+
+    start = default_source.index("  connectors_heading:")
+    end = default_source.index("\nrights_how:")
+    publish_version(source=default_source[:start] + default_source[end:], actor="test")
+    body = text_of(client.get("/privacy/"))
+    assert "What we never do" not in body and "Connected platforms" not in body
+    assert "TikTok Business API and social platforms" not in body
+    assert "6. Recipients and service providers" in body and "10. Updates to this policy" in body
+
+
 def test_json_carries_the_version_hash(published, client):
     response = client.get("/privacy.json")
     data = response.json()

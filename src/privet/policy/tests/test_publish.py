@@ -11,7 +11,7 @@ from privet.audit.selectors import verify_chain
 from privet.policy.loader import DeclarationError
 from privet.policy.models import PolicyVersion
 from privet.policy.selectors import current_version
-from privet.policy.services import AlreadyPublished, publish_version
+from privet.policy.services import AlreadyPublished, EffectiveDateTooEarly, publish_version
 
 from .conftest import edited
 
@@ -53,10 +53,26 @@ def test_new_version_takes_over_and_old_one_stays_readable(published, default_so
     assert "/privacy/versions/1.0/" in history and "/privacy/versions/1.1/" in history
 
 
-def test_future_version_is_not_in_force_before_its_date(published, default_source):
+def test_future_version_is_not_in_force_before_its_date(published, default_source, client):
     future = edited(second_version(default_source), "effective: 2026-11-25", "effective: 2099-01-01")
     publish_version(source=future, actor="test")
     assert current_version() == published
+    page = client.get("/privacy/versions/1.1/").content.decode()
+    assert "Version 1.1, comes into force on 1 January 2099." in page
+    assert "This version is scheduled to come into force on 1 January 2099." in page
+    assert "This is an earlier version of the policy." not in page
+    history = client.get("/privacy/versions/").content.decode()
+    assert "scheduled" in history and "Comes into force on 1 January 2099" in history
+
+
+def test_a_version_cannot_take_effect_before_the_newest_one(published, default_source):
+    future = edited(second_version(default_source), "effective: 2026-11-25", "effective: 2099-01-01")
+    publish_version(source=future, actor="test")
+    between = edited(edited(default_source, 'id: "1.0"', 'id: "1.2"'), "period: 90d", "period: 30d")
+    between = edited(between, "effective: 2026-11-25", "effective: 2098-06-01")
+    with pytest.raises(EffectiveDateTooEarly, match=r"before 2099-01-01, when version 1\.1 comes"):
+        publish_version(source=between, actor="test")
+    assert PolicyVersion.objects.count() == 2
 
 
 def test_dropping_a_category_that_code_stores_is_refused(published, default_source, tmp_path):
@@ -76,6 +92,13 @@ def test_publish_command_refuses_a_bad_file_and_stores_nothing(db, default_sourc
     assert f"{bad}: retention[0].purpose: 'nowhere' is not a declared purpose" in message
     assert not PolicyVersion.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_validate_refuses_what_publish_would_refuse(db, default_source, tmp_path):
+    dropped = tmp_path / "policy.yaml"
+    dropped.write_text(default_source.replace("contact_details", "contact_info"))
+    with pytest.raises(CommandError, match="'contact_details' is still stored by"):
+        call_command("policy", "validate", str(dropped))
 
 
 def test_validate_and_publish_commands(db, default_source, tmp_path, capsys):

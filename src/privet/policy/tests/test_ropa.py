@@ -34,6 +34,16 @@ def test_csv_json_and_html_exports(default_source):
     assert html.count("<tr>") == 7 and "<script" not in html
 
 
+def test_polish_record_has_polish_headings_and_citations(default_source):
+    decl = parse_declaration(default_source)
+    table = list(csv.reader(io.StringIO(render_ropa(decl, fmt="csv", lang="pl", version_label="1.0"))))
+    assert table[0][0] == "Nazwa i dane kontaktowe administratora (art. 30 ust. 1 lit. a)"
+    assert table[0][-1] == "Wersja polityki" and {row[-1] for row in table[1:]} == {"1.0"}
+    assert "art. 6 ust. 1 lit. a RODO (Zgoda)" in table[1][3]
+    html = render_ropa(decl, fmt="html", lang="pl", version_label="1.0")
+    assert "Rejestr czynności przetwarzania (art. 30 ust. 1 RODO)" in html and "wersja polityki 1.0" in html
+
+
 def test_export_command_uses_the_published_version(published, tmp_path):
     out = tmp_path / "ropa.csv"
     call_command("ropa", "export", "--format", "csv", "--output", str(out))

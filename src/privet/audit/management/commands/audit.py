@@ -1,8 +1,10 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from privet.audit.models import AuditEvent
-from privet.audit.selectors import verify_chain
+from privet.audit.selectors import Head, verify_chain
 
 
 class Command(BaseCommand):
@@ -15,6 +17,12 @@ class Command(BaseCommand):
             "--background", action="store_true",
             help="Queue the check for the task worker; its outcome is written to the log.",
         )
+        verify.add_argument(
+            "--anchor", metavar="FILE",
+            help="A file outside the database holding the head of the last good verification: "
+                 "the chain must still contain it (so removed newest events or a rewritten chain "
+                 "are caught); after a good run the new head is written to it.",
+        )
 
     def handle(self, *args, action: str, **options):
         if options.get("background"):
@@ -23,16 +31,32 @@ class Command(BaseCommand):
             result = verify_audit_chain.enqueue()
             self.stdout.write(f"Queued audit verification as task {result.id}.")
             return
+        anchor_file = Path(options["anchor"]) if options.get("anchor") else None
+        anchor = self.read_anchor(anchor_file) if anchor_file else None
         total = AuditEvent.objects.count()
         with Progress(
             TextColumn("Verifying audit chain"), BarColumn(), MofNCompleteColumn(),
             TimeRemainingColumn(), disable=options["verbosity"] == 0, transient=False,
         ) as progress:
             bar = progress.add_task("verify", total=total)
-            result = verify_chain(progress=lambda n: progress.advance(bar, n))
+            result = verify_chain(progress=lambda n: progress.advance(bar, n), anchor=anchor)
         if not result.ok:
             raise CommandError(
                 f"Audit chain BROKEN at event #{result.broken_at}: {result.reason}. "
                 f"{result.checked} events before it verified."
             )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} events verified."))
+        if result.head:
+            self.stdout.write(f"Head: {result.head}")
+            if anchor_file:
+                anchor_file.write_text(f"{result.head}\n", encoding="utf-8")
+
+    @staticmethod
+    def read_anchor(path: Path) -> Head | None:
+        """The head a previous run recorded; none yet on the first run."""
+        if not path.exists():
+            return None
+        try:
+            return Head.parse(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise CommandError(f"{path}: {exc}; expected '<seq> <sha256>' as written by --anchor.") from None

@@ -31,6 +31,8 @@ class Command(BaseCommand):
                             help="Prepare the database and exit without starting servers.")
 
     def handle(self, *args, addrport: str, setup_only: bool, **options):
+        if ":" not in addrport:  # "privet demo 8080", as `serve` takes it
+            addrport = f"127.0.0.1:{addrport}"
         self.stdout.write(f"Data folder: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")

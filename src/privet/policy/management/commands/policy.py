@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from privet.errors import PrivetError
 from privet.policy.loader import DeclarationError, content_hash, load_declaration
 from privet.policy.schema import Declaration
-from privet.policy.services import publish_version
+from privet.policy.services import publish_version, refuse_dropped_categories
 
 
 class Command(BaseCommand):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
 
     def do_validate(self, file: str, **_):
         decl = load_declaration(file)
+        refuse_dropped_categories(decl, file)  # what publish would refuse, without a database
         self.stdout.write(self.style.SUCCESS(
             f"{file}: valid. Version {decl.version.id}, effective {decl.version.effective}, "
             f"{len(decl.categories)} categories, {len(decl.purposes)} purposes, "

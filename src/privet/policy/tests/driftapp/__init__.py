@@ -1,0 +1,1 @@
+"""An app that stores an email the policy does not declare: installed only by the drift test."""
