@@ -6,6 +6,7 @@ a message saying what was skipped; under CI (CI=true) it fails them.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 from pathlib import Path
@@ -43,6 +44,37 @@ def urls_loaded_before_the_clock_stops():
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (the import is the point)
+
+
+@pytest.fixture(autouse=True)
+def receipts_flushable(request):
+    """Lets the end-of-test flush of a transactional test empty the consent receipts table.
+
+    Any test that commits (``transaction=True``, ``live_server``: a browser that answers the cookie
+    banner) may leave receipts. SQLite flushes with DELETE, which the append-only trigger
+    (consent migration 0002) rightly refuses, so the trigger is lifted for that one DELETE and
+    put back. PostgreSQL flushes with TRUNCATE, which no row trigger sees. This fixture asks for
+    ``transactional_db`` itself, so it is torn down before that fixture flushes.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    committing = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames))
+    if not committing:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    append_only = importlib.import_module("privet.consent.migrations.0002_receipts_append_only")
+    with connection.cursor() as cursor:
+        for sql in append_only.SQLITE_REMOVE:
+            cursor.execute(sql)
+        cursor.execute('DELETE FROM "consent_consentreceipt"')
+        for sql in append_only.SQLITE_INSTALL:
+            cursor.execute(sql)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import secrets
 import signal
@@ -138,6 +139,7 @@ def hammer(url: str, make_request, seconds: float) -> tuple[int, int, float]:
 
 
 def main(args) -> bool:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one INFO line per request
     size_ok = banner_size()
     base = os.environ.get("PRIVET_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
     seconds, rounds = (2.0, 1) if args.quick else (8.0, 3)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from privet.readonly_admin import ReadOnlyModelAdmin
 
@@ -12,9 +14,19 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "site", "visitor_id", "method", "granted_purposes", "gpc",
                     "short_policy")
     list_filter = ("site", "method", "gpc")
-    search_fields = ("=visitor_id",)  # exact: consent_visitor_idx serves it
+    search_fields = ("visitor_id",)  # the search box; get_search_results says how it matches
+    search_help_text = "A visitor id (32 hexadecimal characters, any case), as in the visitor's cookie."
     date_hierarchy = "created_at"
     show_full_result_count = False  # no COUNT(*) over every partition on each page
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """An exact visitor id, whatever its case: ids are stored lowercase, so the term is
+        lowercased and matched exactly, which consent_visitor_idx serves (``iexact`` would
+        compare UPPER() of every row in every partition)."""
+        term = search_term.strip().lower()
+        if not term:
+            return queryset, False
+        return queryset.filter(visitor_id=term), False
 
     @admin.display(description="granted")
     def granted_purposes(self, obj: ConsentReceipt) -> str:

@@ -14,11 +14,12 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, StrictBool, StringConstraints
 
 from privet.errors import PrivetError
-from privet.policy.schema import LANGUAGES
+from privet.policy.schema import LANGUAGES, CookiePurpose
 from privet.policy.selectors import current_version
 
 from . import BANNER_VERSION
@@ -70,13 +71,40 @@ class ConfigOut(Schema):
     purposes: list[PurposeOut]
 
 
-def banner_texts() -> dict[str, str]:
-    """The banner's own words, in the active language (app catalogue privet/consent/locale)."""
+def word_list(words: list[str]) -> str:
+    """``a, b and c`` in the active language (Polish: ``a, b i c``)."""
+    if len(words) < 2:
+        return "".join(words)
+    return _("%(list)s and %(last)s") % {"list": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def _in_sentence(label: str) -> str:
+    """A purpose label inside a sentence: "Analytics" -> "analytics", but "SEO" stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def banner_texts(purposes: list[CookiePurpose], lang: str) -> dict[str, str]:
+    """The banner's own words, in the active language (app catalogue privet/consent/locale).
+
+    The intro and the GPC notice name the declared purposes, so a declaration with other
+    purposes than analytics and marketing is described as it is.
+    """
+    optional = [_in_sentence(p.label.get(lang)) for p in purposes if not p.required]
+    refused = [_in_sentence(p.label.get(lang)) for p in purposes if refused_by_gpc(p)]
+    intro = [_("We use essential cookies to make this website work.")]
+    if optional:
+        intro.append(ngettext(
+            "With your consent we would also like to use cookies of this kind: %(purposes)s.",
+            "With your consent we would also like to use cookies of these kinds: %(purposes)s.",
+            len(optional),
+        ) % {"purposes": word_list(optional)})
+    intro.append(_("Nothing optional is set until you choose, and you can change your mind at "
+                   "any time."))
+    gpc = _("Your browser sends a Global Privacy Control signal, so these cookies stay off: "
+            "%(purposes)s.") % {"purposes": word_list(refused)} if refused else ""
     return {
         "title": _("Cookies on this website"),
-        "intro": _("We use essential cookies to make this website work. With your consent we "
-                   "would also like to use analytics and marketing cookies. Nothing optional is "
-                   "set until you choose, and you can change your mind at any time."),
+        "intro": " ".join(intro),
         "policy": _("Privacy policy"),
         "accept": _("Accept all"),
         "reject": _("Reject all"),
@@ -85,9 +113,9 @@ def banner_texts() -> dict[str, str]:
         "close": _("Close"),
         "always": _("Always on"),
         "purposes": _("Cookie purposes"),
-        "gpc": _("Your browser sends a Global Privacy Control signal, so marketing cookies stay "
-                 "off."),
+        "gpc": gpc,
         "gpc_off": _("Off (Global Privacy Control)"),
+        "error": _("Your choice could not be saved. Please try again."),
     }
 
 
@@ -107,7 +135,7 @@ def config(
     lang = lang[:2].lower() if lang[:2].lower() in LANGUAGES else "en"
     with translation.override(lang):
         policy_url = request.build_absolute_uri(reverse("policy:page"))
-        texts = banner_texts()
+        texts = banner_texts(declaration.cookies.purposes, lang)
     response["Cache-Control"] = "public, max-age=60"
     response["Vary"] = "Sec-GPC"
     return {
@@ -142,12 +170,15 @@ class ReceiptIn(Schema):
     visitor: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] = Field(
         description="Random id from the visitor's essential consent cookie (32 hex characters)."
     )
-    choices: dict[Annotated[str, StringConstraints(max_length=64)], bool] = Field(
-        max_length=32, description="Per optional purpose: granted or not. Left out: not granted."
+    # Strict: only JSON true or false. Lax mode would read "true", 1 or "yes" as a grant, and a
+    # receipt must not hold a consent the visitor did not unambiguously give.
+    choices: dict[Annotated[str, StringConstraints(max_length=64)], StrictBool] = Field(
+        max_length=32, description="Per optional purpose: granted or not (JSON true or false only). "
+                                   "Left out: not granted."
     )
     policy: Hex64 = Field(description="Content hash of the policy version the banner showed.")
     method: Literal["accept_all", "reject_all", "custom"]
-    gpc: bool = False
+    gpc: StrictBool = False
     banner: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.\-]{1,16}$")]
     lang: Literal["en", "pl"] = "en"
 
@@ -165,15 +196,22 @@ class ErrorOut(Schema):
     message: str
 
 
+class InvalidOut(ErrorOut):
+    problems: list[dict[str, str]] = Field(description="Each invalid field and what is wrong.")
+
+
 @router.post(
     "/receipts",
-    response={201: ReceiptOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 429: ErrorOut},
+    response={201: ReceiptOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut,
+              422: InvalidOut, 429: ErrorOut},
     summary="Record a cookie choice",
     description=(
         "Stores a consent receipt: the choice per purpose, Global Privacy Control (the body's "
         "`gpc` or the `Sec-GPC: 1` header), the policy version hash and the banner version. "
-        "No IP address is stored. Bodies over 4 kB get 413; more than PRIVET_CONSENT_RATE_LIMIT "
-        "receipts a minute from one client get 429."
+        "No IP address is stored. The body is JSON (`Content-Type: application/json`, else 415) "
+        "of at most 4 kB (else 413); `choices` values and `gpc` are JSON `true` or `false` only "
+        "(anything else is 422 `invalid_request`, the field named under `problems`). More than "
+        "PRIVET_CONSENT_RATE_LIMIT receipts a minute from one client get 429."
     ),
     auth=None,
 )

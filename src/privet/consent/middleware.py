@@ -4,10 +4,15 @@ Only for paths under ``/api/consent/``:
 
 - CORS: a declared website's origin (``websites`` in the policy in force) or this installation's
   own may read the answers and send receipts; preflight requests are answered here.
-- Receipts: a body over 4 kB is refused from its ``Content-Length`` before anything is read, a
-  body that is not JSON gets a clear 400, and each client (a keyed pseudonym of its IP address,
+- Receipts: a body over 4 kB is refused from its ``Content-Length`` and one that is not
+  ``application/json`` from its ``Content-Type``, both before the body is read; a body that is
+  not a JSON object gets a clear 400; and each client (a keyed pseudonym of its IP address,
   never the address) may send ``PRIVET_CONSENT_RATE_LIMIT`` receipts a minute, counted in the
   ``PRIVET_CONSENT_RATE_CACHE`` cache (per process by default: see settings).
+
+It sits before :class:`privet.middleware.RejectNulBytesMiddleware` in ``MIDDLEWARE``: that one
+parses form bodies, after which the raw body can no longer be read, so a form-encoded receipt
+must be refused here first.
 
 Answers have the API's error shape, ``{"error": code, "message": text}``.
 """
@@ -102,9 +107,12 @@ class ConsentApiMiddleware:
         if over_rate_limit(request):
             return error(429, "rate_limited", "Too many consent receipts from this client; "
                                               "try again in a minute.")
+        if request.content_type != "application/json":
+            return error(415, "unsupported_media_type",
+                         "A consent receipt is sent as Content-Type: application/json.")
         try:
             body = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
             return error(400, "malformed_json", "The request body is not valid JSON.")
         if not isinstance(body, dict):
             return error(400, "malformed_json", "The request body must be a JSON object.")

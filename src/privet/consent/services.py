@@ -11,6 +11,7 @@ import re
 
 from privet.errors import PrivetError
 
+from . import partitions
 from .models import ConsentReceipt
 from .selectors import declaration_for_hash, refused_by_gpc, site_for
 
@@ -71,6 +72,9 @@ def record_consent(
     required purposes are always granted; with Global Privacy Control the purposes it refuses
     (marketing) are recorded as refused whatever was sent. Bad input raises a
     :class:`PrivetError` and stores nothing.
+
+    On PostgreSQL the first receipt a process stores in a month also makes sure the monthly
+    partitions ahead exist (:func:`partitions.keep_ahead`; free on every other receipt).
     """
     if not VISITOR_ID_RE.match(visitor_id):
         raise InvalidVisitorId("The visitor id must be 32 lowercase hexadecimal characters.")
@@ -94,6 +98,7 @@ def record_consent(
         p.id: p.required or (bool(choices.get(p.id)) and not (gpc and refused_by_gpc(p)))
         for p in purposes
     }
+    partitions.keep_ahead()
     return ConsentReceipt.objects.create(
         site=site,
         visitor_id=visitor_id,

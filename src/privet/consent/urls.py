@@ -6,4 +6,5 @@ app_name = "consent"
 urlpatterns = [
     path("consent/demo/", views.demo, name="demo"),
     path("consent/demo/beacon", views.demo_beacon, name="demo-beacon"),
+    path("consent/demo/embed", views.demo_embed, name="demo-embed"),
 ]

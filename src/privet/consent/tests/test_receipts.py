@@ -6,6 +6,9 @@ import json
 import pytest
 from django.test import override_settings
 from freezegun import freeze_time
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from privet.consent.models import ConsentReceipt
 from privet.consent.selectors import receipts_for_visitor
@@ -81,6 +84,7 @@ def test_an_older_published_version_is_still_known(post, receipt, policy):
     ({"visitor": "ANA@EXAMPLE.COM"}, 422, "invalid_request"),
     ({"method": "shrug"}, 422, "invalid_request"),
     ({"choices": {"analytics": "yes please"}}, 422, "invalid_request"),
+    ({"gpc": "no"}, 422, "invalid_request"),
     ({"lang": "de"}, 422, "invalid_request"),
     ({"extra": 1}, 422, "invalid_request"),
 ])
@@ -96,13 +100,133 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(post, receipt, change, st
     (b'{"site": "softcode",', 400, "malformed_json"),
     (b"\xff\xfe not utf-8", 400, "malformed_json"),
     (b"[1, 2]", 400, "malformed_json"),
-    (b"", 400, "malformed_json"),
+    (b"null", 400, "malformed_json"),
+    (b"[" * 3000, 400, "malformed_json"),  # deeper than json.loads recurses: no 500
+    (b'{"choices": ' + b"[" * 3000, 400, "malformed_json"),
     (b'{"site": "softcode", "pad": "' + b"x" * 5000 + b'"}', 413, "too_large"),
 ])
 def test_malformed_or_oversized_bodies_are_refused_before_parsing(post, policy, raw, status, code):
     response = post(raw=raw)
     assert response.status_code == status
     assert response.json()["error"] == code
+    assert not ConsentReceipt.objects.exists()
+
+
+# Lax parsing would store "true", 1 or "yes" as a grant: only JSON true and false are choices.
+@pytest.mark.parametrize("value", ["true", "false", 1, 0, "yes", None, [], {}, 1.0])
+@pytest.mark.parametrize("field", ["choices.analytics", "gpc"])
+def test_a_choice_is_only_ever_json_true_or_false(post, receipt, field, value):
+    body = receipt()
+    if field == "gpc":
+        body["gpc"] = value
+    else:
+        body["choices"]["analytics"] = value
+    response = post(body)
+    assert response.status_code == 422, response.content
+    assert response.json()["error"] == "invalid_request"
+    assert [p["field"] for p in response.json()["problems"]] == [field]
+    assert not ConsentReceipt.objects.exists()
+
+
+def test_json_with_a_charset_is_fine(client, receipt):
+    for content_type in ("application/json; charset=utf-8", "Application/JSON"):
+        response = client.post("/api/consent/receipts", data=json.dumps(receipt()),
+                               content_type=content_type)
+        assert response.status_code == 201, (content_type, response.content)
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data; boundary=xyz",
+    "multipart/form-data",
+    "application/x-www-form-urlencoded",
+    "text/plain;charset=UTF-8",  # what navigator.sendBeacon sends; the banner uses fetch
+    "application/jsonx",
+    "",
+])
+def test_anything_but_json_is_refused_before_the_body_is_read(client, receipt, content_type):
+    body = json.dumps(receipt()).encode()
+    if content_type.startswith("multipart"):
+        body = b'--xyz\r\nContent-Disposition: form-data; name="site"\r\n\r\nsoftcode\r\n--xyz--\r\n'
+    elif content_type.startswith("application/x-www"):
+        body = b"site=softcode&visitor=" + b"a" * 32
+    response = client.generic("POST", "/api/consent/receipts", body, content_type=content_type)
+    assert response.status_code == 415, response.content
+    assert response.json()["error"] == "unsupported_media_type"
+    assert not ConsentReceipt.objects.exists()
+
+
+def _header(raw: bytes) -> str:
+    return raw.decode("latin-1")  # what a WSGI server makes of header bytes
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.binary(max_size=20).map(_header),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.binary(max_size=8).map(_header), inner, max_size=4),
+    max_leaves=20,
+)
+# A value that no field of a receipt accepts: not a string, not true/false, not an object of them.
+not_a_field_value = (st.none() | st.integers() | st.floats(allow_nan=False)
+                     | st.lists(st.integers(), min_size=1, max_size=3)
+                     | st.dictionaries(st.sampled_from(["analytics", "ads", ""]), st.integers(),
+                                       min_size=1, max_size=2))
+
+
+def _broken_receipt(policy_hash: str):
+    fields = st.sampled_from(["site", "visitor", "choices", "policy", "method", "gpc", "banner",
+                              "lang"])
+    return st.builds(
+        lambda field, value: json.dumps({
+            "site": "softcode", "visitor": "a" * 32, "choices": {"analytics": True},
+            "policy": policy_hash, "method": "custom", "gpc": False, "banner": "1", "lang": "en",
+            field: value,
+        }).encode(),
+        fields, not_a_field_value,
+    )
+
+
+def _junk_bodies(policy_hash: str):
+    return st.one_of(
+        st.binary(max_size=4096),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.integers(min_value=1, max_value=4000).map(lambda n: b"[" * n),
+        st.integers(min_value=1, max_value=1300).map(lambda n: b'{"site": ' + b"[" * n + b"]" * n + b"}"),
+        _broken_receipt(policy_hash),
+    )
+
+
+junk_settings = hypothesis_settings(
+    max_examples=150, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@junk_settings
+@given(data=st.data())
+def test_junk_bodies_get_a_4xx_with_an_error_code_and_store_nothing(client, policy, settings, data):
+    settings.PRIVET_CONSENT_RATE_LIMIT = 0  # the limit would answer 429 and hide the rest
+    body = data.draw(_junk_bodies(policy.content_hash))
+    response = client.generic("POST", "/api/consent/receipts", body, content_type="application/json")
+    assert 400 <= response.status_code < 500, (body[:80], response.content[:200])
+    assert response.json()["error"]
+    assert not ConsentReceipt.objects.exists()
+
+
+@junk_settings
+@given(content_type=st.sampled_from(["text/plain", "multipart/form-data; boundary=--", "*/*",
+                                     "application/xml", "application/json-seq", "json"])
+       | st.binary(max_size=40).map(_header))
+def test_junk_content_types_get_415_and_store_nothing(client, receipt, settings, content_type):
+    from django.http.multipartparser import parse_header_parameters
+
+    if parse_header_parameters(content_type)[0] == "application/json":
+        return  # that one is right
+    settings.PRIVET_CONSENT_RATE_LIMIT = 0
+    response = client.generic("POST", "/api/consent/receipts", json.dumps(receipt()).encode(),
+                              content_type=content_type)
+    assert response.status_code == 415, (content_type, response.content[:200])
+    assert response.json()["error"] == "unsupported_media_type"
     assert not ConsentReceipt.objects.exists()
 
 
@@ -178,6 +302,39 @@ class TestConfig:
         assert en["purposes"][1]["cookies"] == ["_ga", "_ga_*"]
         assert all(not text.startswith(" ") for text in pl["text"].values())
         assert set(en["text"]) == set(pl["text"]) and en["text"] != pl["text"]
+
+    def test_the_banner_names_the_declared_purposes_in_both_languages(self, client, policy):
+        en = client.get("/api/consent/config", {"site": "softcode", "lang": "en"}).json()["text"]
+        pl = client.get("/api/consent/config", {"site": "softcode", "lang": "pl"}).json()["text"]
+        assert "cookies of these kinds: analytics and marketing." in en["intro"]
+        assert "plików cookie z kategorii: analityczne i marketingowe." in pl["intro"]
+        assert en["gpc"].endswith("so these cookies stay off: marketing.")
+        assert pl["gpc"].endswith("pozostają wyłączone pliki cookie z kategorii: marketingowe.")
+        assert en["error"] == "Your choice could not be saved. Please try again."
+        assert pl["error"] == "Nie udało się zapisać Twojego wyboru. Spróbuj ponownie."
+
+    def test_other_declared_purposes_are_listed_as_declared(self, policy):
+        from django.utils import translation
+
+        from privet.consent.api import banner_texts
+        from privet.policy.schema import CookiePurpose
+
+        extra = CookiePurpose.model_validate({
+            "id": "functional", "label": {"en": "Functional", "pl": "Funkcjonalne"},
+            "description": {"en": "Remember settings.", "pl": "Zapamiętują ustawienia."},
+            "legal_basis": "consent",
+        })
+        purposes = [*policy.declaration().cookies.purposes, extra]
+        with translation.override("en"):
+            intro = banner_texts(purposes, "en")["intro"]
+        assert "kinds: analytics, marketing and functional." in intro
+        with translation.override("pl"):
+            intro = banner_texts(purposes, "pl")["intro"]
+        assert "kategorii: analityczne, marketingowe i funkcjonalne." in intro
+        only_essential = purposes[:1]
+        with translation.override("en"):
+            texts = banner_texts(only_essential, "en")
+        assert "would also like" not in texts["intro"] and texts["gpc"] == ""
 
     def test_an_unknown_language_falls_back_to_english(self, client, policy):
         assert client.get("/api/consent/config", {"site": "softcode", "lang": "de"}).json()["lang"] == "en"

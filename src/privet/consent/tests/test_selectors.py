@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 import pytest
 from django.utils import timezone
+from freezegun import freeze_time
 
-from privet.consent.models import ConsentReceipt
 from privet.consent.selectors import consent_rates, latest_receipt
 from privet.consent.services import record_consent, user_agent_family
 from privet.registry import SubjectQuery, registry
@@ -12,11 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def give(policy, *, visitor: str, analytics: bool, marketing: bool, at: datetime, site="softcode"):
-    receipt = record_consent(site=site, visitor_id=visitor, policy_hash=policy.content_hash,
-                             choices={"analytics": analytics, "marketing": marketing},
-                             method="custom", gpc=False, banner_version="1", language="en")
-    ConsentReceipt.objects.filter(pk=receipt.pk).update(created_at=at)  # as if given that day
-    return receipt
+    with freeze_time(at):  # given that day (receipts cannot be updated afterwards)
+        return record_consent(site=site, visitor_id=visitor, policy_hash=policy.content_hash,
+                              choices={"analytics": analytics, "marketing": marketing},
+                              method="custom", gpc=False, banner_version="1", language="en")
 
 
 def local(y, m, d, h=12):

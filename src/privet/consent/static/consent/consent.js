@@ -1,20 +1,21 @@
 /* Privet cookie banner: one tag, no framework, no third parties. See README, "Cookie consent". */
 (function (w, d) {
   "use strict";
-  var me = d.currentScript, BANNER = "1", SIGNALS = ["ad_storage", "analytics_storage", "ad_user_data", "ad_personalization"];
+  var me = d.currentScript, BANNER = "2";
   if (!me || (w.privet && w.privet.consent)) return;
   var site = me.getAttribute("data-privet-site") || "";
   var api = me.getAttribute("data-privet-api") || new URL("/api/consent/", me.src).href;
   var lang = (me.getAttribute("data-privet-lang") || d.documentElement.lang || "en").slice(0, 2).toLowerCase();
   var dl = (w.dataLayer = w.dataLayer || []);
-  var gpc = navigator.globalPrivacyControl === true, saved = read(), on = [], cfg, host, root, box, modal, opener;
+  var gpc = navigator.globalPrivacyControl === true, saved = read(), on = [], seq = 0, cfg, host, root, box, modal, opener;
 
   function gtag() { dl.push(arguments); }
   function signals(purposes, out) {
-    SIGNALS.forEach(function (s) { out[s] = "denied"; });
+    ["ad_storage", "analytics_storage", "ad_user_data", "ad_personalization"].forEach(function (s) { out[s] = "denied"; });
     purposes.forEach(function (p) { p.signals.forEach(function (s) { out[s] = "granted"; }); });
     return out;
   }
+  // at once, before any Google tag placed after this one
   gtag("consent", "default", signals([], { wait_for_update: 500 }));
 
   function read() {
@@ -26,7 +27,7 @@
       (location.protocol == "https:" ? ";Secure" : "");
   }
   function drop(name) {
-    var prefix = name.slice(-1) == "*", base = prefix ? name.slice(0, -1) : name;
+    var base = name.replace(/\*$/, ""), prefix = base != name;
     d.cookie.split(/;\s*/).forEach(function (c) {
       var n = c.split("=")[0], h = location.hostname.split("."), gone = n + "=;Max-Age=0;Path=/";
       if (n != base && !(prefix && n.indexOf(base) == 0)) return;
@@ -35,17 +36,21 @@
     });
   }
   function rid() {
-    var a = crypto.getRandomValues(new Uint8Array(16));
-    return [].map.call(a, function (b) { return (b | 256).toString(16).slice(1); }).join("");
+    return [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) { return (b | 256).toString(16).slice(1); }).join("");
   }
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
   function optional() { return cfg.purposes.filter(function (p) { return !p.required; }); }
   function allowed(p) { return !(gpc && p.gpc); }
   function q(s) { return root.querySelector(s); }
+  function ready(f) { d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", f) : f(); }
 
-  fetch(api + "config?site=" + encodeURIComponent(site) + "&lang=" + lang, { credentials: "omit" })
-    .then(function (r) { if (!r.ok) throw r; return r.json(); })
-    .then(start, function () { /* no server, no consent: nothing optional runs */ });
+  function load(opening) {
+    fetch(api + "config?site=" + encodeURIComponent(site) + "&lang=" + lang, { credentials: "omit" })
+      .then(function (r) { if (!r.ok) throw r; return r.json(); })
+      .then(function (c) { ready(function () { if (!cfg) start(c); if (opening) open(); }); },
+        function () { /* no server, no consent: nothing optional runs */ });
+  }
+  load();
 
   function start(c) {
     cfg = c;
@@ -66,6 +71,8 @@
         var s = d.createElement("script");
         [].forEach.call(el.attributes, function (a) { if (a.name != "type") s.setAttribute(a.name, a.value); });
         if (el.hasAttribute("data-privet-type")) s.type = el.getAttribute("data-privet-type");
+        s.async = el.hasAttribute("async");  // else in document order
+        s.nonce = el.nonce;  // hidden from getAttribute
         s.text = el.text;
         el.replaceWith(s);
       } else if (el.hasAttribute("data-privet-src")) el.src = el.getAttribute("data-privet-src");
@@ -74,24 +81,31 @@
     d.dispatchEvent(new CustomEvent("privet:consent", { detail: on.slice() }));
   }
 
+  // takes effect only once receipted: unprovable consent is no consent
   function choose(method, ids) {
-    var id = saved ? saved.id : rid(), choices = {}, g = [];
+    var id = saved ? saved.id : rid(), n = ++seq, choices = {}, g = [];
     optional().forEach(function (p) {
       choices[p.id] = ids.indexOf(p.id) >= 0 && allowed(p);
       if (choices[p.id]) g.push(p.id);
     });
-    hide(true);
+    say("");
     fetch(api + "receipts", {
-      method: "POST", credentials: "omit", keepalive: true, headers: { "Content-Type": "application/json" },
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ site: site, visitor: id, choices: choices, policy: cfg.policy, method: method, gpc: gpc, banner: BANNER, lang: cfg.lang })
-    }).then(function (r) { return r.ok; }, function () { return false; }).then(function (ok) {
-      // a grant counts only once it is receipted: unprovable consent is no consent
-      if (!ok && g.length) return apply([]);
+    }).then(function (r) { return r.ok; }, function () {}).then(function (ok) {
+      if (n != seq) return;  // a later choice decides
+      if (!ok) {
+        if (box.hidden) show(false);  // closed meanwhile: reopen to say so
+        return say(cfg.text.error);
+      }
       saved = { id: id, v: cfg.v, g: g };
       write(id, g);
+      hide(true);
       apply(g);
     });
   }
+
+  function say(text) { var e = q(".err"); e.hidden = !(e.textContent = text); }
 
   function build() {
     var t = cfg.text, first = d.body.firstElementChild;
@@ -103,14 +117,14 @@
       '<section class="box" role="dialog" aria-modal="false" aria-labelledby="t" aria-describedby="d" tabindex="-1" lang="' + esc(cfg.lang) + '" hidden>' +
       '<button type="button" class="x" data-a="close" aria-label="' + esc(t.close) + '" hidden>\u00d7</button>' +
       '<h2 id="t">' + esc(t.title) + '</h2><p id="d">' + esc(t.intro) + ' <a href="' + esc(cfg.policy_url) + '">' + esc(t.policy) + "</a></p>" +
-      (gpc ? '<p class="gpc">' + esc(t.gpc) + "</p>" : "") +
+      (gpc && t.gpc ? '<p class="gpc">' + esc(t.gpc) + "</p>" : "") +
       '<fieldset class="ps" hidden><legend>' + esc(t.purposes) + "</legend>" + cfg.purposes.map(function (p) {
         var id = "p-" + esc(p.id), fixed = p.required || !allowed(p);
         return '<div class="p"><input type="checkbox" id="' + id + '" value="' + esc(p.id) + '" aria-describedby="' + id + 'd"' +
           (fixed ? " disabled" : "") + (p.required ? " checked" : "") + '><label for="' + id + '">' + esc(p.label) +
           (fixed ? ' <span class="on">' + esc(p.required ? t.always : t.gpc_off) + "</span>" : "") +
           '</label><p id="' + id + 'd">' + esc(p.description) + "</p></div>";
-      }).join("") + '</fieldset><div class="bt">' +
+      }).join("") + '</fieldset><p class="err" role="alert" hidden></p><div class="bt">' +
       '<button type="button" data-a="reject">' + esc(t.reject) + '</button><button type="button" data-a="accept">' + esc(t.accept) +
       '</button><button type="button" class="s" data-a="settings">' + esc(t.settings) +
       '</button><button type="button" class="s" data-a="save" hidden>' + esc(t.save) + "</button></div></section>";
@@ -133,6 +147,7 @@
   function show(settings) {
     if (!root) build();
     box.hidden = false;
+    say("");
     mode(settings);
   }
 
@@ -148,12 +163,13 @@
   }
 
   function hide(chosen) {
-    var back = opener;
+    var back = opener || (chosen && d.querySelector("[data-privet-consent-open]"));
     opener = null;
     if (!chosen && !saved && modal) return mode(false), box.focus();  // no choice yet: back to the notice
     box.hidden = q(".bk").hidden = true;
     modal = false;
-    if (back && back.focus) back.focus();
+    back && back.focus({ preventScroll: true });
+    if (root.activeElement) root.activeElement.blur();  // not left on a hidden button
   }
 
   function keys(e) {
@@ -169,7 +185,7 @@
   }
 
   function open() {
-    if (!cfg) return;
+    if (!cfg) return load(1);  // unreachable at first: try again
     if (d.activeElement != host) opener = d.activeElement;
     show(true);
   }
