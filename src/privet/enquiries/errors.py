@@ -10,6 +10,13 @@ class InvalidTransition(PrivetError):
     status = 409
 
 
+class InvalidStatusDate(InvalidTransition):
+    """A status change dated in the future or before the enquiry's previous step."""
+
+    code = "invalid_status_date"
+    status = 400
+
+
 class InvalidEnquiry(PrivetError):
     """Data handed to a service that the form would have refused (missing or too long)."""
 

@@ -8,6 +8,8 @@ and every change leaves an :class:`EnquiryStatusChange` row and an audit event.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -184,22 +186,62 @@ class MailKind(models.TextChoices):
     OPERATORS = "operators", _("Notice to operators")
 
 
-class UnsentMail(models.Model):
-    """A mail about an enquiry that the worker gave up on after all its retries.
+class MailState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not sent")
 
-    The row stays, and the panel shows it, until an operator sends the mail again: a mail server
-    that was down for a while must not silently cost a person their acknowledgement.
+
+# A pending mail older than this was not sent when it should have been: the queue refused it,
+# the worker is down or was killed mid-send. The panel shows it beside the failed ones.
+STUCK_AFTER = timedelta(minutes=10)
+# How long one worker owns a mail it started sending (its retries take about two minutes): no
+# other worker sends the same mail meanwhile, and after it one may (the first one died).
+SENDING_LEASE = timedelta(minutes=5)
+
+
+class OutgoingMail(models.Model):
+    """One mail about an enquiry, written in the enquiry's own transaction (a transactional outbox).
+
+    The row exists before anything is queued, so a mail cannot be lost between the commit and the
+    queue, nor in a worker that dies: it stays ``pending`` and, after :data:`STUCK_AFTER`, the
+    panel shows it until it is sent. It holds no address: the worker reads the recipients from
+    the enquiry (or the operators' accounts) when it sends, so erasing the enquiry erases all.
     """
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="unsent_mail")
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="mail")
     kind = models.CharField(_("mail"), max_length=20, choices=MailKind.choices)
-    failed_at = models.DateTimeField(_("failed"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=MailState.choices,
+                             default=MailState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # The exception's class name only: SMTP errors quote the recipients' addresses.
-    error = models.CharField(_("error"), max_length=100)
+    error = models.CharField(_("error"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now,
+                                     help_text="When it was last handed to the task queue.")
+    # Set while a worker owns the mail (a lease of SENDING_LEASE, renewed at every attempt).
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("sent or given up"), null=True, blank=True)
 
     class Meta:
-        ordering = ["-failed_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["enquiry", "kind"], name="unsent_mail_once")]
+        ordering = ["-queued_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["enquiry", "kind"], name="outgoing_mail_once")]
+        indexes = [
+            # Mail that needs an operator: failed, or pending since before a cut-off
+            # (selectors.mail_needing_attention, the dashboard and `enquiry_mail --resend-stuck`).
+            models.Index(fields=["state", "queued_at"], name="enq_mail_state_queued_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} mail for enquiry #{self.enquiry_id}"
+        return f"{self.kind} mail for enquiry #{self.enquiry_id} ({self.state})"
+
+    def is_stuck(self, now: datetime | None = None) -> bool:
+        """Pending for longer than :data:`STUCK_AFTER` with no worker sending it (no query);
+        the same test as :func:`.selectors.mail_needing_attention`."""
+        now = now or timezone.now()
+        return (self.state == MailState.PENDING and self.queued_at <= now - STUCK_AFTER
+                and (self.sending_since is None or self.sending_since <= now - SENDING_LEASE))
+
+    def needs_attention(self, now: datetime | None = None) -> bool:
+        """Failed, or stuck: what the panel lists under "Mail not sent" (no query)."""
+        return self.state == MailState.FAILED or self.is_stuck(now)

@@ -70,32 +70,36 @@ def acknowledgement_context(enquiry: Enquiry) -> dict:
         }
 
 
-def send_acknowledgement(enquiry_id: int) -> None:
-    """Tell the person we have their enquiry, in the language of the page they used.
+def send_acknowledgement(enquiry_id: int) -> int:
+    """Tell the person we have their enquiry, in the language of the page they used; returns
+    how many recipients the mail went to (0 when the enquiry is gone).
 
     Nothing they typed is echoed (name, message): the form must not be a way to send arbitrary
     text to someone else's address.
     """
     enquiry = Enquiry.objects.filter(pk=enquiry_id).first()
     if enquiry is None:
-        return
+        return 0
     context = acknowledgement_context(enquiry)
     with translation.override(enquiry.language):
         subject = translation.gettext("We have received your enquiry %(ref)s") % {
             "ref": enquiry.reference
         }
         _send(subject=subject, template="acknowledgement", context=context, to=[enquiry.email])
+    return 1
 
 
-def notify_operators(enquiry_id: int) -> None:
-    """Tell operators an enquiry arrived: number, project type, channel and a link, no content."""
+def notify_operators(enquiry_id: int) -> int:
+    """Tell operators an enquiry arrived: number, project type, channel and a link, no content.
+    Returns how many operators it went to (0: none configured, or the enquiry is gone)."""
     enquiry = Enquiry.objects.filter(pk=enquiry_id).first()
     recipients = operator_recipients()
     if enquiry is None or not recipients:
-        return
+        return 0
     with translation.override(settings.LANGUAGE_CODE):
         subject = translation.gettext("New enquiry %(ref)s: %(type)s") % {
             "ref": enquiry.reference, "type": enquiry.get_project_type_display(),
         }
         context = {"enquiry": enquiry, "panel_url": panel_url(enquiry)}
         _send(subject=subject, template="operator_notice", context=context, to=recipients)
+    return len(recipients)

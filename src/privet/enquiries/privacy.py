@@ -25,7 +25,7 @@ from django.utils import timezone
 from privet.audit.services import append_event
 from privet.registry import RetentionHook, SubjectQuery, registry
 
-from .models import Enquiry, EnquiryNote, EnquiryStatusChange, Status
+from .models import Enquiry, EnquiryNote, EnquiryStatusChange, OutgoingMail, Status
 
 registry.personal_data(
     Enquiry,
@@ -43,6 +43,15 @@ registry.personal_data(
 )
 registry.personal_data(EnquiryNote, {"body": "communication_content"})
 registry.personal_data(EnquiryStatusChange, {"reason": "communication_content"})
+# The mail outbox holds no address and no text: the worker reads the recipient from the enquiry
+# when it sends, and the row goes with the enquiry (cascade) when it is erased or expires.
+registry.personal_data(
+    OutgoingMail, {},
+    not_personal={
+        "kind": "which of two fixed mails (acknowledgement, notice to operators)",
+        "error": "the exception's class name only (e.g. SMTPRecipientsRefused), never its message",
+    },
+)
 
 # Fields a rights request may correct (Art. 16); the rest is our own record of the enquiry.
 RECTIFIABLE = {"name", "company", "email", "phone"}
@@ -76,8 +85,8 @@ class EnquirySource:
         return list(_matching(subject))
 
     def export(self, subject: SubjectQuery) -> dict[str, Any]:
-        """Everything stored about the person, as JSON-ready data (three queries)."""
-        enquiries = list(_matching(subject).prefetch_related("notes", "status_changes"))
+        """Everything stored about the person, as JSON-ready data (four queries)."""
+        enquiries = list(_matching(subject).prefetch_related("notes", "status_changes", "mail"))
         return {
             "enquiries": [
                 {
@@ -103,6 +112,11 @@ class EnquirySource:
                         {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status,
                          "reason": c.reason}
                         for c in e.status_changes.all()
+                    ],
+                    "mail": [
+                        {"mail": m.kind, "state": m.state,
+                         "at": (m.finished_at or m.queued_at).isoformat()}
+                        for m in e.mail.all()
                     ],
                 }
                 for e in enquiries

@@ -8,10 +8,19 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from privet.audit.models import AuditEvent
 
-from .models import OPEN_STATUSES, Enquiry, Status, UnsentMail
+from .models import (
+    OPEN_STATUSES,
+    SENDING_LEASE,
+    STUCK_AFTER,
+    Enquiry,
+    MailState,
+    OutgoingMail,
+    Status,
+)
 
 # Audit actions already shown through their own richer rows (status change with its reason,
 # the note with its text); the history shows the remaining audit events (received, logged,
@@ -25,24 +34,45 @@ def open_enquiries() -> QuerySet[Enquiry]:
     return Enquiry.objects.filter(status__in=OPEN_STATUSES).order_by("received_at", "pk")
 
 
-def unsent_mail() -> QuerySet[UnsentMail]:
-    """Mail the worker gave up on, newest failure first, with its enquiry (one query)."""
-    return UnsentMail.objects.select_related("enquiry").order_by("-failed_at", "-pk")
+def _needs_attention(now: datetime | None = None) -> Q:
+    """Failed, or pending for over STUCK_AFTER with no worker sending it (OutgoingMail.is_stuck)."""
+    now = now or timezone.now()
+    stuck = (Q(state=MailState.PENDING, queued_at__lte=now - STUCK_AFTER)
+             & (Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE)))
+    return Q(state=MailState.FAILED) | stuck
+
+
+def mail_needing_attention(now: datetime | None = None) -> QuerySet[OutgoingMail]:
+    """Mail an operator should send again: failed, or stuck (queued over ten minutes ago and
+    never sent: the queue refused it, the worker is down or died). Longest waiting first, with
+    its enquiry (one query; served by the (state, queued_at) index)."""
+    return (OutgoingMail.objects.filter(_needs_attention(now)).select_related("enquiry")
+            .order_by("queued_at", "pk"))
+
+
+# search_enquiries' status filter for "new or offer sent" (what the dashboard calls open).
+OPEN = "open"
 
 
 def search_enquiries(
-    *, q: str = "", status: str | None = None, project_type: str | None = None
+    *, q: str = "", status: str | None = None, project_type: str | None = None,
+    mail_not_sent: bool = False,
 ) -> QuerySet[Enquiry]:
     """Enquiries matching ``q`` (in name, company, email, phone, message or the ``E-000042``
-    reference), newest first, optionally of one status and project type.
+    reference), newest first, optionally of one status (or :data:`OPEN`: new or offer sent),
+    one project type, and only those with mail an operator should send again.
 
     The text match is a case-insensitive substring scan (fine for a studio's thousands of rows).
     """
     qs = Enquiry.objects.select_related("created_by").order_by("-received_at", "-pk")
-    if status:
+    if status == OPEN:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status:
         qs = qs.filter(status=status)
     if project_type:
         qs = qs.filter(project_type=project_type)
+    if mail_not_sent:
+        qs = qs.filter(pk__in=OutgoingMail.objects.filter(_needs_attention()).values("enquiry_id"))
     q = q.strip()
     if q:
         match = (Q(name__icontains=q) | Q(company__icontains=q) | Q(email__icontains=q)

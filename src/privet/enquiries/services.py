@@ -12,18 +12,27 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from privet.audit.services import append_event
 
-from .errors import InvalidEnquiry, InvalidTransition, NoUnsentMail, ProcessingRestricted
+from .errors import (
+    InvalidEnquiry,
+    InvalidStatusDate,
+    InvalidTransition,
+    NoUnsentMail,
+    ProcessingRestricted,
+)
 from .models import (
     COMPANY_MAX,
     EMAIL_MAX,
     MESSAGE_MAX,
     NAME_MAX,
     PHONE_MAX,
+    SENDING_LEASE,
     STATUS_DATE_FIELD,
     TRANSITIONS,
     Channel,
@@ -31,9 +40,10 @@ from .models import (
     EnquiryNote,
     EnquiryStatusChange,
     MailKind,
+    MailState,
+    OutgoingMail,
     ProjectType,
     Status,
-    UnsentMail,
 )
 from .tasks import send_enquiry_mail
 
@@ -95,9 +105,13 @@ def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> E
                  "language": enquiry.language},
         policy_version=enquiry.policy_version,
     )
-    # Queued only once the enquiry is committed: no mail for a change that rolled back.
-    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, "acknowledgement"))
-    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, "operators"))
+    # The outbox: the mails exist as rows with the enquiry, and are queued only once it is
+    # committed (no mail for a change that rolled back, no enquiry whose mail is lost).
+    mails = OutgoingMail.objects.bulk_create(
+        [OutgoingMail(enquiry=enquiry, kind=kind, created_at=now, queued_at=now)
+         for kind in (MailKind.ACKNOWLEDGEMENT, MailKind.OPERATORS)]
+    )
+    _queue_after_commit(mails)
     return enquiry
 
 
@@ -147,8 +161,9 @@ def change_status(
     """Move ``enquiry`` along its lifecycle and stamp the status's date.
 
     ``at`` is when it happened (e.g. the day the contract was signed), default now; it may not
-    be in the future nor before the enquiry's previous step. Returns the refreshed enquiry.
-    Raises :class:`InvalidTransition` for a change the lifecycle does not allow.
+    be in the future nor before the enquiry's previous step (:class:`InvalidStatusDate`).
+    Returns the refreshed enquiry. Raises :class:`InvalidTransition` for a change the
+    lifecycle does not allow.
     """
     locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
     _refuse_if_restricted(locked)
@@ -168,9 +183,12 @@ def change_status(
     at = at or now
     previous = locked.status_changes.order_by("-at").values_list("at", flat=True).first()
     if at > now:
-        raise InvalidTransition("A status change cannot take effect in the future.")
+        raise InvalidStatusDate(gettext("A status change cannot take effect in the future."))
     if previous and at < previous:
-        raise InvalidTransition("A status change cannot take effect before the previous one.")
+        raise InvalidStatusDate(
+            gettext("A status change cannot take effect before the previous one (%(when)s).")
+            % {"when": timezone.localtime(previous).strftime("%Y-%m-%d %H:%M")}
+        )
     locked.status = to_status
     setattr(locked, STATUS_DATE_FIELD[to_status], at)
     locked.last_contact_at = max(locked.last_contact_at, at)
@@ -222,34 +240,149 @@ def add_note(
     return note
 
 
+# --- Mail: a transactional outbox -------------------------------------------------------------
+# submit_enquiry writes one OutgoingMail row per mail in the enquiry's transaction and queues the
+# task after the commit; the worker (tasks.send_enquiry_mail) claims the row, sends, and marks it
+# sent or failed. A row that nobody finished is "stuck" after STUCK_AFTER and shown in the panel.
+
+WORKER = "system:worker"
+
+
+def _queue_errors() -> tuple[type[Exception], ...]:
+    """What a task backend raises when it cannot take a task: the database backend's
+    ``DatabaseError`` (SQLite's "database is locked"), RQ's ``RedisError`` (Redis is down)."""
+    errors: list[type[Exception]] = [DatabaseError]
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # RQ is optional
+        pass
+    else:
+        errors.append(RedisError)
+    return tuple(errors)
+
+
+QUEUE_ERRORS = _queue_errors()
+
+
+def _queue(enquiry_id: int, kind: str) -> bool:
+    """Hand one mail to the task queue; ``False`` (logged, no personal data) when the queue
+    refuses it. The mail's row stays pending, so the panel shows it once it is stuck: a stored
+    enquiry never turns into an error page because the queue is down."""
+    try:
+        send_enquiry_mail.enqueue(enquiry_id, kind)
+    except QUEUE_ERRORS as exc:
+        log.warning("enquiries: could not queue the %s mail of enquiry %s (%s); it stays pending "
+                    "and the panel lists it as not sent", kind, enquiry_id, type(exc).__name__)
+        return False
+    return True
+
+
+def _queue_after_commit(mails: list[OutgoingMail]) -> None:
+    pending = [(m.enquiry_id, m.kind) for m in mails]
+    transaction.on_commit(lambda: [_queue(enquiry_id, kind) for enquiry_id, kind in pending])
+
+
+def claim_mail(*, enquiry_id: int, kind: str) -> OutgoingMail | None:
+    """The worker takes a pending mail for :data:`~.models.SENDING_LEASE`; ``None`` when there is
+    nothing to send: already sent, given up on, owned by another worker, or the enquiry is gone.
+
+    A task queued before the outbox existed (an upgrade) finds no row: the row is made then.
+    """
+    if kind not in MailKind.values:
+        return None
+    mail = OutgoingMail.objects.filter(enquiry_id=enquiry_id, kind=kind).first()
+    if mail is None:
+        if not Enquiry.objects.filter(pk=enquiry_id).exists():
+            return None  # erased meanwhile: nothing left to send, nor anyone to send it to
+        mail, _ = OutgoingMail.objects.get_or_create(enquiry_id=enquiry_id, kind=kind)
+    now = timezone.now()
+    free = Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE)
+    claimed = (OutgoingMail.objects.filter(pk=mail.pk, state=MailState.PENDING).filter(free)
+               .update(sending_since=now))
+    if not claimed:
+        return None
+    mail.refresh_from_db()
+    return mail
+
+
+def note_mail_attempt(*, mail: OutgoingMail) -> None:
+    """Count one attempt at sending and renew the worker's lease (one query)."""
+    now = timezone.now()
+    OutgoingMail.objects.filter(pk=mail.pk).update(attempts=F("attempts") + 1, sending_since=now)
+    mail.attempts += 1
+    mail.sending_since = now
+
+
+def _finish(mail: OutgoingMail, state: str, error: str = "") -> bool:
+    """Record how a worker's sending ended; ``False`` when the row is gone (enquiry erased)."""
+    now = timezone.now()
+    done = OutgoingMail.objects.filter(pk=mail.pk).update(
+        state=state, finished_at=now, sending_since=None, error=error[:100])
+    if done:
+        mail.refresh_from_db()
+    return bool(done)
+
+
 @transaction.atomic
-def record_unsent_mail(*, enquiry_id: int, kind: str, error: str) -> UnsentMail | None:
+def mark_mail_sent(*, mail: OutgoingMail, recipients: int, actor: str = WORKER) -> None:
+    """The mail server took the mail: the row is done, and the enquiry's history says so, with
+    how many it went to (0: nobody to tell, e.g. no operator has an email address)."""
+    if _finish(mail, MailState.SENT):
+        append_event(actor=actor, action="enquiry.mail_sent", obj=mail.enquiry,
+                     details={"mail": mail.kind, "attempts": mail.attempts,
+                              "recipients": recipients})
+
+
+@transaction.atomic
+def mark_mail_failed(*, mail: OutgoingMail, error: str, actor: str = WORKER) -> None:
     """The worker gave up on a mail: keep it in sight of the operators until it is sent again.
 
     ``error`` is the exception's class name, never its message (SMTP errors quote addresses).
-    Returns ``None`` when the enquiry is gone meanwhile (erased): nothing is left to send.
     """
-    enquiry = Enquiry.objects.filter(pk=enquiry_id).first()
-    if enquiry is None:
-        return None
-    unsent, _ = UnsentMail.objects.update_or_create(
-        enquiry=enquiry, kind=MailKind(kind), defaults={"failed_at": timezone.now(), "error": error[:100]}
-    )
-    append_event(actor="system:worker", action="enquiry.mail_not_sent", obj=enquiry,
-                 details={"mail": kind, "error": unsent.error})
-    return unsent
+    if _finish(mail, MailState.FAILED, error):
+        append_event(actor=actor, action="enquiry.mail_not_sent", obj=mail.enquiry,
+                     details={"mail": mail.kind, "error": mail.error, "attempts": mail.attempts})
 
 
 @transaction.atomic
-def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> None:
-    """Queue an unsent mail again (after the commit); the worker retries it as the first time.
+def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> OutgoingMail:
+    """Queue a failed or stuck mail again (after the commit); the worker sends it as the first time.
 
-    Raises :class:`NoUnsentMail` when that mail is not waiting (already sent again by someone
-    else), and :class:`ProcessingRestricted` while the person has processing restricted.
+    Raises :class:`NoUnsentMail` when that mail is not waiting for an operator (sent, or queued
+    and not yet stuck, e.g. someone else just sent it again), and :class:`ProcessingRestricted`
+    while the person has processing restricted.
     """
     _refuse_if_restricted(enquiry)
-    deleted, _ = UnsentMail.objects.filter(enquiry=enquiry, kind=kind).delete()
-    if not deleted:
-        raise NoUnsentMail(f"{enquiry.reference} has no unsent {kind} mail; nothing was queued.")
-    append_event(actor=actor, action="enquiry.mail_requeued", obj=enquiry, details={"mail": kind})
-    transaction.on_commit(lambda: send_enquiry_mail.enqueue(enquiry.pk, kind))
+    mail = OutgoingMail.objects.select_for_update().filter(enquiry=enquiry, kind=kind).first()
+    if mail is None or not mail.needs_attention():
+        raise NoUnsentMail(
+            f"{enquiry.reference}: the {kind} mail is not waiting to be sent again (it was sent or "
+            "is already queued); nothing was queued."
+        )
+    was = mail.state if mail.state == MailState.FAILED else "stuck"
+    mail.state, mail.queued_at, mail.finished_at = MailState.PENDING, timezone.now(), None
+    mail.save(update_fields=["state", "queued_at", "finished_at"])
+    append_event(actor=actor, action="enquiry.mail_requeued", obj=enquiry,
+                 details={"mail": kind, "was": was})
+    _queue_after_commit([mail])
+    return mail
+
+
+def resend_stuck_mail(*, actor: AbstractBaseUser | str) -> tuple[int, int]:
+    """Queue every failed or stuck mail again, each like :func:`send_mail_again`.
+
+    Returns ``(queued, skipped)``; skipped are the enquiries whose processing is restricted.
+    """
+    from .selectors import mail_needing_attention
+
+    queued = skipped = 0
+    for mail in mail_needing_attention().select_related("enquiry"):
+        try:
+            send_mail_again(enquiry=mail.enquiry, kind=mail.kind, actor=actor)
+        except ProcessingRestricted:
+            skipped += 1
+        except NoUnsentMail:  # sent or queued meanwhile by someone else
+            continue
+        else:
+            queued += 1
+    return queued, skipped

@@ -1,19 +1,24 @@
 """Mail about enquiries, sent by the task worker (django-tasks) rather than the web request.
 
-The request only stores the enquiry; the worker sends the acknowledgement and the operators'
-notice, retrying a refused or dropped SMTP connection with backoff (stamina). A message that
-still cannot be sent fails the task with a message that names the enquiry but never the address
-(SMTP errors quote recipients), and is recorded as an ``UnsentMail`` that the panel shows until
-an operator sends it again (``services.send_mail_again``).
+Each mail is a row (:class:`~.models.OutgoingMail`) written with the enquiry; this task claims
+the row, sends, and marks it sent or failed. A refused or dropped connection and temporary
+(4xx) replies are retried with backoff (stamina); a permanent refusal (a 5xx reply, recipients
+refused) and anything that is not about the mail server (a template or database error) fail at
+once. A failed mail fails the task with a message that names the enquiry but never the address
+(SMTP errors quote recipients), and the panel shows it until an operator sends it again
+(``services.send_mail_again``). A worker that dies mid-send leaves the row pending, and the
+panel shows it as stuck.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 
 import stamina
 from django_tasks import task
+from stamina.instrumentation import RetryDetails
 
 from privet.errors import PrivetError
 
@@ -26,28 +31,65 @@ SENDERS = {
     "operators": notifications.notify_operators,
 }
 MAIL_ATTEMPTS = 5  # with backoff from 2 s up to a minute: about two minutes in all
+MAIL_RETRY_TIMEOUT = timedelta(minutes=3)  # within models.SENDING_LEASE, the worker's claim
 
 
 class MailNotSent(PrivetError):
     code = "mail_not_sent"
 
 
-@task()
-def send_enquiry_mail(enquiry_id: int, kind: str) -> None:
-    send = SENDERS[kind]
-    try:
-        for attempt in stamina.retry_context(
-            on=(OSError, smtplib.SMTPException), attempts=MAIL_ATTEMPTS, wait_initial=2, wait_max=60
-        ):
-            with attempt:
-                send(enquiry_id)
-    except (OSError, smtplib.SMTPException) as exc:
-        # Imported here: services queues this task, so it imports this module first.
-        from .services import record_unsent_mail
+def is_transient(exc: Exception) -> bool:
+    """Whether trying the same mail again may succeed: a connection refused, dropped or timed
+    out, or a 4xx reply (greylisting, a full queue). A 5xx reply is final, and so is a refusal
+    of the recipients unless every one of them was refused with a 4xx code."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPNotSupportedError):  # e.g. STARTTLS configured, not offered
+        return False
+    return isinstance(exc, OSError)  # smtplib.SMTPException is an OSError too
 
-        log.error("enquiries: %s mail for enquiry %s not sent after %d attempts (%s)",
-                  kind, enquiry_id, MAIL_ATTEMPTS, type(exc).__name__)
-        record_unsent_mail(enquiry_id=enquiry_id, kind=kind, error=type(exc).__name__)
-        raise MailNotSent(
-            f"The {kind} mail for enquiry {enquiry_id} was not sent ({type(exc).__name__})."
-        ) from None
+
+def log_retry(details: RetryDetails) -> None:
+    """stamina's retry hook (set in ``apps.py``): the exception's type and the attempt number.
+
+    stamina's default hooks log ``repr()`` of the exception and of the call's arguments, and an
+    ``SMTPRecipientsRefused`` repr quotes the addresses it refused.
+    """
+    log.warning("retrying %s after %s (attempt %d failed, next in %.1f s)", details.name,
+                type(details.caused_by).__name__, details.retry_num, details.wait_for)
+
+
+@task()
+def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
+    """Send the ``kind`` mail of enquiry ``enquiry_id``; returns "sent" or "skipped" (nothing
+    to send: sent already, given up on, another worker has it, or the enquiry is gone)."""
+    # Imported here: services queues this task, so it imports this module first.
+    from . import services
+
+    mail = services.claim_mail(enquiry_id=enquiry_id, kind=kind)
+    if mail is None:
+        log.info("enquiries: %s mail of enquiry %s has nothing to send", kind, enquiry_id)
+        return "skipped"
+    failure, recipients = "", 0
+    try:
+        for attempt in stamina.retry_context(on=is_transient, attempts=MAIL_ATTEMPTS,
+                                             timeout=MAIL_RETRY_TIMEOUT, wait_initial=2,
+                                             wait_max=60):
+            with attempt:
+                services.note_mail_attempt(mail=mail)
+                recipients = SENDERS[kind](enquiry_id)
+    # Any failure, not only SMTP's: it is recorded for the operators and raised again below.
+    except Exception as exc:
+        failure = type(exc).__name__
+    if failure:
+        # Outside the except block, so neither the log, the error recorded nor the task's stored
+        # traceback carries the exception's message (SMTP errors quote the addresses).
+        log.error("enquiries: %s mail of enquiry %s not sent after %d attempt(s) (%s)",
+                  kind, enquiry_id, mail.attempts, failure)
+        services.mark_mail_failed(mail=mail, error=failure)
+        raise MailNotSent(f"The {kind} mail for enquiry {enquiry_id} was not sent ({failure}).")
+    services.mark_mail_sent(mail=mail, recipients=recipients)
+    return "sent"

@@ -6,6 +6,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -31,6 +32,13 @@ def _render(request: HttpRequest, form: ContactForm, *, status: int = 200, refus
     }, status=status)
 
 
+def _kept(request: HttpRequest) -> ContactForm:
+    """The form again with what the person typed, checking nothing (the proof-of-work starts
+    afresh: a solved challenge is not carried over)."""
+    return ContactForm(initial={name: request.POST.get(name, "") for name in ENQUIRY_FIELDS},
+                       request=request)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -38,9 +46,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     client = client_ref(request)
     if not throttle.submission_allowed(client):
         # Keep what the person typed, but check nothing and store nothing.
-        kept = {name: request.POST.get(name, "") for name in ENQUIRY_FIELDS}
-        return _render(request, ContactForm(initial=kept, request=request), status=429,
-                       refusal="throttled")
+        return _render(request, _kept(request), status=429, refusal="throttled")
     form = ContactForm(request.POST, request=request)
     if not form.is_valid():
         return _render(request, form, status=400, refusal="spam" if form.is_spam_refusal() else "")
@@ -62,3 +68,28 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "enquiries/thanks.html", {
         "reference": reference, "notice": collection_notice(get_language()),
     })
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent without a valid CSRF token (the page was open too
+    long, or cookies are blocked). Nothing is stored; the person is told what happened in the
+    site's look instead of Django's bare 403. The contact form comes back with what was typed;
+    the panel and other pages offer the way back. ``reason`` (Django's, technical) is not shown.
+    """
+    match = request.resolver_match
+    view_name = match.view_name if match else ""
+    if view_name == "enquiries:contact" and request.method == "POST":
+        return _render(request, _kept(request), status=403, refusal="csrf")
+    context = {"back_url": _same_site_referer(request)}
+    if view_name.startswith(("panel:", "admin:")):
+        return render(request, "panel/csrf_failure.html", context, status=403)
+    return render(request, "enquiries/csrf_failure.html", context, status=403)
+
+
+def _same_site_referer(request: HttpRequest) -> str:
+    """The page the form was on, if it is one of ours; else ``""``."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return referer
+    return ""

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +24,10 @@ class TotpForm(forms.Form):
         return token
 
 
+# The list's filter for enquiries with mail an operator should send again (the dashboard links it).
+MAIL_NOT_SENT = "unsent"
+
+
 class EnquiryFilterForm(forms.Form):
     """The list's search box and filters (GET)."""
 
@@ -28,19 +35,65 @@ class EnquiryFilterForm(forms.Form):
         attrs={"type": "search", "placeholder": _("Name, email, company, message or E-000042")}))
     status = forms.ChoiceField(label=_("Status"), required=False)
     project_type = forms.ChoiceField(label=_("Project type"), required=False)
+    mail = forms.ChoiceField(label=_("Mail"), required=False, choices=[
+        ("", _("Any")), (MAIL_NOT_SENT, _("Mail not sent")),
+    ])
 
     def __init__(self, *args, **kwargs):
         from privet.enquiries.models import ProjectType, Status
+        from privet.enquiries.selectors import OPEN
 
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["status"].choices = [
+            ("", _("Any status")), (OPEN, _("Open (new or offer sent)")), *Status.choices,
+        ]
         self.fields["project_type"].choices = [("", _("Any type")), *ProjectType.choices]
 
 
 class StatusChangeForm(forms.Form):
+    """The status change: the new status (the button pressed), a reason, and the day it took
+    effect (a contract signed last week); the lifecycle's own checks stay in the service."""
+
     to_status = forms.CharField(max_length=20)
     reason = forms.CharField(label=_("Reason or comment (optional)"), required=False, max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 2}))
+    effective_date = forms.DateField(
+        label=_("Effective date"), required=False, input_formats=["%Y-%m-%d"],
+        help_text=_("The day it happened, e.g. when the contract was signed. Empty: today."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date like 2025-06-30.")},
+    )
+
+    def __init__(self, *args, earliest: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["effective_date"].initial = today
+        attrs = self.fields["effective_date"].widget.attrs
+        attrs["max"] = today.isoformat()
+        if earliest:
+            attrs["min"] = earliest.isoformat()
+
+    def aria_setup(self) -> None:
+        """Tie the date to its help text and error (aria-describedby, aria-invalid)."""
+        bound = self["effective_date"]
+        ids = [f"{bound.auto_id}_help"] + ([f"{bound.auto_id}_error"] if bound.errors else [])
+        bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
+        if bound.errors:
+            bound.field.widget.attrs["aria-invalid"] = "true"
+
+    def clean_effective_date(self) -> date | None:
+        day = self.cleaned_data["effective_date"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+        return day
+
+    def effective_at(self) -> datetime | None:
+        """When the change took effect: now for today (or no date), else the end of that day,
+        so that it never falls before an earlier step taken on the same day."""
+        day = self.cleaned_data.get("effective_date")
+        if day is None or day >= timezone.localdate():
+            return None
+        return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 class NoteForm(forms.Form):
@@ -52,6 +105,8 @@ class NoteForm(forms.Form):
 
 def log_enquiry_form_class() -> type[forms.Form]:
     """The public form's six fields (the enquiries app's form) plus how and when it came in."""
+    from django.utils.translation import get_language
+
     from privet.enquiries.forms import EnquiryFieldsForm
     from privet.enquiries.models import Channel
 
@@ -59,6 +114,12 @@ def log_enquiry_form_class() -> type[forms.Form]:
         channel = forms.ChoiceField(
             label=_("Received by"),
             choices=[c for c in Channel.choices if c[0] != Channel.FORM], initial=Channel.EMAIL,
+        )
+        language = forms.ChoiceField(
+            label=_("Language of the enquiry"),
+            # Each language in its own name, as a language switcher shows them.
+            choices=[("en", "English"), ("pl", "Polski")],
+            help_text=_("The language the person wrote in; later mail to them uses it."),
         )
         received_at = forms.DateTimeField(
             label=_("Received at"), required=False,
@@ -73,6 +134,7 @@ def log_enquiry_form_class() -> type[forms.Form]:
                 self.fields[name].label = label
             self.fields["message"].help_text = _("Paste the message as the person wrote it.")
             self.fields["received_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields["language"].initial = "pl" if get_language() == "pl" else "en"
 
     return LogEnquiryForm
 

@@ -42,10 +42,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # app_label -> actions on all of that app's models (for the Django admin), administrators only.
 ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auth": ("add", "change", "delete", "view"),
-    "otp_totp": ("change", "delete", "view"),
+    # View and delete only: deleting a device is the reset (the next sign-in enrols a new one),
+    # and nobody needs to edit, or see, a second factor's key.
+    "otp_totp": ("delete", "view"),
     "axes": ("delete", "view"),
     "audit": ("view",),
     "policy": ("view",),
+    "consent": ("view",),  # a visitor's receipts, to prove a consent (search by visitor id)
 }
 
 

@@ -5,6 +5,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
+from django.test import Client
 from freezegun import freeze_time
 
 from privet.audit.models import AuditEvent
@@ -38,7 +39,20 @@ def test_the_page_names_the_declared_fields_and_the_art13_notice(client, publish
         assert f'name="{name}"' in html
     assert "SoftCode Piotr Nowacki" in html and 'href="/privacy/"' in html
     assert "12 months after the enquiry is closed without a contract" in html
-    assert "Art. 6(1)(a)" in html
+    notice = html[html.index('id="collection-notice"'):]
+    notice = notice[:notice.index("</div>")]
+    # Both purposes the form serves, with their bases, read from the declaration in force.
+    assert "Responding to enquiries" in notice and "Offers and pre-project communication" in notice
+    for basis in ("Consent (Art. 6(1)(a) GDPR)", "Contract (Art. 6(1)(b) GDPR)",
+                  "Legitimate interest (Art. 6(1)(f) GDPR)"):
+        assert basis in notice
+    # Art. 13(2)(c): consent is a basis, so the notice says it can be withdrawn at any time.
+    assert "You can withdraw consent at any time" in notice
+    # Art. 13(1)(e): the categories of recipients of both purposes.
+    assert "Hosting, server infrastructure and email service providers" in notice
+    assert "Providers of APIs, monitoring, technical analytics or infrastructure tools" in notice
+    assert "Without the information about your project we cannot prepare an offer." in notice
+    assert "Lodge a complaint: President of the Personal Data Protection Office" in notice
     assert '<altcha-widget name="altcha" challenge="/altcha/challenge/"' in html
     assert 'id="altcha-css"' in html and "<style" not in html
 
@@ -48,10 +62,13 @@ def test_the_polish_page(client, published):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'lang="pl"' in html and "Polityka prywatności" in html
+    assert "Przysługuje Ci wycofanie zgody w dowolnym momencie" in html
+    assert "Umowa (art. 6 ust. 1 lit. b RODO)" in html and "Odbiorcy: Dostawcy hostingu" in html
+    assert "Twoje prawa: Dostęp do danych" in html
 
 
 def test_a_valid_enquiry_is_stored_audited_and_the_person_thanked(
-        client, published, pow_payload, valid_data, django_capture_on_commit_callbacks):
+        client, published, pow_payload, valid_data, django_capture_on_commit_callbacks, settings):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, {**valid_data, "altcha": pow_payload(), "website": ""})
     assert response.status_code == 302
@@ -62,7 +79,8 @@ def test_a_valid_enquiry_is_stored_audited_and_the_person_thanked(
     thanks = client.get(response["Location"])
     assert enquiry.reference in thanks.content.decode()
     assert [m.to for m in mail.outbox] == [["anna@example.com"]]
-    assert "sessionid" not in response.cookies  # no session for visitors
+    assert settings.SESSION_COOKIE_NAME not in response.cookies  # no session for visitors
+    assert settings.SESSION_COOKIE_NAME not in thanks.cookies
 
 
 def test_missing_proof_of_work_is_refused(client, published, valid_data):
@@ -156,3 +174,68 @@ def test_acknowledgement_goes_over_a_real_smtp_conversation(
     assert "http://127.0.0.1:8000/privacy/" in text and 'href="http://127.0.0.1:8000/privacy/"' in html
     assert enquiry.reference in html
     assert "booking panel" not in text + html  # nothing the sender typed is echoed
+
+
+def test_an_expired_csrf_token_keeps_what_was_typed_and_stores_nothing(published, valid_data):
+    """The page stayed open until the token went stale, or cookies are blocked: the visitor gets
+    the form back, in the site's look, with what they typed, and a clear reason."""
+    client = Client(enforce_csrf_checks=True)
+    assert client.get(URL).status_code == 200
+    response = client.post(URL, {**valid_data, "altcha": "c29sdmVk", "csrfmiddlewaretoken": "x" * 64},
+                           REMOTE_ADDR="203.0.113.7")
+    html = assert_refused(response, 403, "Your session expired or cookies are blocked; we kept what "
+                          "you typed, please send again.")
+    assert 'value="Anna Kowalska"' in html and "We need a booking panel" in html
+    assert 'class="site-header"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert "c29sdmVk" not in html  # the proof-of-work starts afresh
+    # Sending again with the fresh token from that page goes through to the usual checks.
+    token = response.context["csrf_token"]
+    again = client.post(URL, {**valid_data, "csrfmiddlewaretoken": str(token)})
+    assert again.status_code == 400 and "has not finished" in again.content.decode()
+
+
+def test_a_csrf_failure_elsewhere_is_a_styled_page_with_a_way_back(published):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/panel/login/", {"username": "olga", "password": "x"},
+                           HTTP_REFERER="http://testserver/panel/login/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "The form has expired" in html and "nothing was changed" in html
+    assert 'href="http://testserver/panel/login/"' in html
+    # A referer from another site is not offered as the way back.
+    response = client.post("/pl/panel/login/", {}, HTTP_REFERER="https://evil.example/")
+    assert "evil.example" not in response.content.decode()
+    assert 'href="/pl/panel/"' in response.content.decode()
+    # Any other page of the site: the same news in the site's layout.
+    response = client.post("/", {})
+    assert response.status_code == 403 and 'class="site-header"' in response.content.decode()
+    assert "The form has expired" in response.content.decode()
+
+
+@freeze_time("2026-11-25 12:00:00", tick=True)
+def test_the_rate_limit_counts_an_ipv6_client_by_its_64_prefix(client, published, valid_data, settings):
+    """Privacy extensions give one line a new address at will; the limit counts the /64."""
+    settings.PRIVET_ENQUIRY_RATE_LIMIT = 2
+    home = ["2001:db8:1:2::1", "2001:db8:1:2:a:b:c:d", "2001:db8:1:2:ffff::9"]
+    statuses = [post(client, valid_data, ip=ip).status_code for ip in home]
+    assert statuses == [400, 400, 429]  # checked (no proof-of-work), checked, then throttled
+    assert post(client, valid_data, ip="2001:db8:1:3::1").status_code == 400  # the next /64
+    # IPv4 is counted per address, as before, also when written as an IPv4-mapped IPv6 address.
+    settings.PRIVET_ENQUIRY_RATE_LIMIT = 1
+    assert post(client, valid_data, ip="198.51.100.20").status_code == 400
+    assert post(client, valid_data, ip="::ffff:198.51.100.20").status_code == 429
+    assert post(client, valid_data, ip="198.51.100.21").status_code == 400
+
+
+def test_the_notice_follows_the_declaration_it_reads(client, db, default_source):
+    """Without consent among the bases there is nothing to withdraw, and the notice says nothing
+    about it; what the declaration changes, the notice shows."""
+    from privet.policy.services import publish_version
+
+    source = default_source.replace("legal_bases: [consent, legitimate_interest]",
+                                    "legal_bases: [legitimate_interest]", 1)
+    assert source != default_source
+    publish_version(source=source, actor="test")
+    html = client.get(URL).content.decode()
+    assert "withdraw consent" not in html.lower() and "Art. 6(1)(a)" not in html
+    assert "Contract (Art. 6(1)(b) GDPR)" in html

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from privet.audit.models import AuditEvent
 from privet.enquiries import selectors, services
-from privet.enquiries.errors import InvalidEnquiry, InvalidTransition, NoUnsentMail
+from privet.enquiries.errors import InvalidEnquiry, InvalidTransition
 from privet.enquiries.models import Enquiry, EnquiryStatusChange, Status
 
 pytestmark = pytest.mark.django_db
@@ -152,43 +152,3 @@ def test_demo_data_loads_once(published):
     assert set(Enquiry.objects.values_list("status", flat=True)) == {"new", "offer", "project", "ended",
                                                                       "closed"}
     assert "already loaded" in out.getvalue()
-
-
-def test_mail_that_cannot_be_sent_fails_its_task_without_naming_the_address(
-        published, valid_data, settings, caplog):
-    """The enquiry is stored whatever happens to its mail; the failure names no address."""
-    import socket
-
-    import stamina
-
-    from privet.enquiries.tasks import MAIL_ATTEMPTS, MailNotSent, send_enquiry_mail
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(("127.0.0.1", 0))
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", probe.getsockname()[1]
-    enquiry = services.log_enquiry(data=valid_data, actor="test")
-    stamina.set_testing(True, attempts=MAIL_ATTEMPTS)  # retry without waiting
-    try:
-        with pytest.raises(MailNotSent) as failure:
-            send_enquiry_mail.call(enquiry.pk, "acknowledgement")
-    finally:
-        stamina.set_testing(False)
-    assert "anna@example.com" not in str(failure.value)
-    assert f"enquiry {enquiry.pk}" in str(failure.value)
-    assert "anna@example.com" not in caplog.text and "not sent after 5 attempts" in caplog.text
-    assert Enquiry.objects.filter(pk=enquiry.pk).exists()
-    # The operators see it until someone sends it again (privet.panel's dashboard and detail).
-    unsent = enquiry.unsent_mail.get()
-    assert (unsent.kind, unsent.error) == ("acknowledgement", "ConnectionRefusedError")
-    event = AuditEvent.objects.get(action="enquiry.mail_not_sent")
-    assert "anna@example.com" not in event.details and event.object_id == str(enquiry.pk)
-
-
-def test_sending_again_needs_a_mail_that_is_waiting(published, valid_data):
-    enquiry = services.log_enquiry(data=valid_data, actor="test")
-    with pytest.raises(NoUnsentMail):
-        services.send_mail_again(enquiry=enquiry, kind="acknowledgement", actor="test")
-    assert not AuditEvent.objects.filter(action="enquiry.mail_requeued").exists()
-    # An erased enquiry leaves nothing to send: the worker's failure records nothing.
-    assert services.record_unsent_mail(enquiry_id=enquiry.pk + 1, kind="operators", error="OSError") is None

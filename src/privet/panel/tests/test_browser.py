@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privet.enquiries.services import log_enquiry
@@ -26,11 +28,18 @@ def panel(live_server, make_operator):
         "phone": "+48 600 100 200", "project_type": "web_app",
         "message": "We need an ordering panel for our three bakeries, ready before the summer.",
     }, actor=operator)
+    # Long names that do not break: the kind of row that once pushed the dashboard sideways.
+    log_enquiry(data={
+        "name": "Małgorzata Wiśniewska-Kowalczyk", "email": "m.wisniewska@example.com", "phone": "",
+        "company": "Przedsiębiorstwo Handlowo-Usługowe Wiśniewska-Kowalczyk", "project_type": "integration",
+        "message": "A courier integration for our warehouse system.",
+    }, actor=operator, received_at=timezone.now() - timedelta(days=12))
     return live_server.url, operator, enquiry
 
 
-def no_overflow(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+def no_overflow(page, width: int) -> bool:
+    """The page never scrolls sideways: nothing is wider than the viewport."""
+    return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_an_operator_signs_in_with_totp_and_moves_an_enquiry_to_offer(
@@ -83,10 +92,16 @@ def test_an_operator_signs_in_with_totp_and_moves_an_enquiry_to_offer(
 
     page.set_viewport_size({"width": 360, "height": 800})
     for name, path in (("dashboard", "/panel/"), ("list", "/panel/enquiries/"),
-                       ("detail", f"/panel/enquiries/{enquiry.pk}/")):
+                       ("detail", f"/panel/enquiries/{enquiry.pk}/"),
+                       ("new", "/panel/enquiries/new/"), ("audit", "/panel/audit/"),
+                       ("dashboard-pl", "/pl/panel/")):
         page.goto(url + path)
         shot(f"{name}-360")
-        assert no_overflow(page), f"{path} is wider than a phone"
+        assert no_overflow(page, 360), f"{path} is wider than a phone"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for path in ("/panel/", "/panel/enquiries/", f"/panel/enquiries/{enquiry.pk}/"):
+        page.goto(url + path)
+        assert no_overflow(page, 1280), f"{path} is wider than the window"
     assert page_errors.errors == []  # no console errors, no CSP violations
     context.close()
 

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_visitors_enquiry_reaches_the_operator_who_moves_it_to_offer(
-    live_server, published, smtp_inbox, make_operator, browser, page_errors, artifacts_dir
+    live_server, published, smtp_inbox, make_operator, browser, page_errors, artifacts_dir,
 ):
     operator = make_operator("olga", OPERATOR)
     visitor = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")

@@ -102,11 +102,14 @@ def test_a_note_is_added_and_shown(operator_client):
 def test_logging_an_email_enquiry(operator_client):
     page = operator_client.get("/panel/enquiries/new/")
     assert page.status_code == 200 and b"altcha" not in page.content.lower()
+    assert page.context["form"]["language"].value() == "en"  # the panel's language, to start
     response = operator_client.post("/panel/enquiries/new/", {**DATA, "channel": "email",
-                                                               "received_at": "2025-01-10T09:30"})
+                                                               "received_at": "2025-01-10T09:30",
+                                                               "language": "pl"})
     enquiry = Enquiry.objects.get()
     assert response.url == f"/panel/enquiries/{enquiry.pk}/"
     assert enquiry.channel == "email" and enquiry.created_by.username == "olga"
+    assert enquiry.language == "pl"  # the person's language, not the operator's panel
     assert timezone.localtime(enquiry.received_at).strftime("%Y-%m-%d %H:%M") == "2025-01-10 09:30"
 
 
@@ -117,11 +120,15 @@ def test_logging_refuses_bad_input_and_keeps_what_was_typed(operator_client):
     text = response.content.decode()
     assert "Enter an email address like name@example.com." in text
     assert "Select a valid choice" in text  # the public form's channel is not for operators
+    response = operator_client.post("/panel/enquiries/new/", {**DATA, "channel": "email",
+                                                               "language": "de"})
+    assert 'id="id_language"' in response.content.decode() and "Select a valid choice" in (
+        response.content.decode())
     assert "Jan Kowalski" in text
     # Noon: a wall-clock time that exists exactly once on every day, DST changes included.
     future = (timezone.localdate() + timedelta(days=2)).strftime("%Y-%m-%dT12:00")
     response = operator_client.post("/panel/enquiries/new/", {**DATA, "channel": "phone",
-                                                               "received_at": future})
+                                                               "received_at": future, "language": "en"})
     assert "cannot be received in the future" in response.content.decode()
     assert not Enquiry.objects.exists()
 
@@ -172,44 +179,87 @@ def test_the_dashboard_shows_consent_rates_of_the_last_week(operator_client, pub
     assert '<meter min="0" max="100" value="50">' in text
 
 
-def test_mail_the_worker_gave_up_on_is_shown_and_sent_again(
-        operator_client, published, settings, smtp_inbox, django_capture_on_commit_callbacks):
-    """The mail server was down through every retry; once it is back, one click sends the mail."""
-    import socket
+def test_a_status_change_takes_the_day_it_happened(operator_client):
+    user = get_user_model().objects.get(username="olga")
+    enquiry = logged(user, received_at=timezone.now() - timedelta(days=10))
+    today = timezone.localdate()
+    page = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert f'max="{today.isoformat()}"' in page and f'value="{today.isoformat()}"' in page
+    day = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                         {"to_status": "offer", "effective_date": day(5)})
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                         {"to_status": "project", "effective_date": day(3), "reason": "Signed"})
+    enquiry.refresh_from_db()
+    assert enquiry.status == "project"
+    assert timezone.localdate(enquiry.offer_at).isoformat() == day(5)
+    assert timezone.localdate(enquiry.contract_signed_at).isoformat() == day(3)
+    event = AuditEvent.objects.filter(action="enquiry.status_changed").last()
+    assert day(3) in event.details  # the audit event records the date it took effect
 
-    import stamina
+    # The future, and a day before the previous step, are refused beside the field; the reason
+    # typed is kept, and nothing changes.
+    future = operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                                  {"to_status": "ended", "effective_date": day(-1), "reason": "Done"})
+    assert future.status_code == 400
+    html = future.content.decode()
+    assert 'id="id_effective_date_error"' in html and "The date cannot be in the future." in html
+    assert 'aria-invalid="true"' in html and ">\nDone</textarea>" in html
+    before = operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                                  {"to_status": "ended", "effective_date": day(4)})
+    assert before.status_code == 400
+    html = before.content.decode()
+    assert 'id="id_effective_date_error"' in html
+    assert "cannot take effect before the previous one" in html
+    bad = operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                               {"to_status": "ended", "effective_date": "30.06.2025"})
+    assert bad.status_code == 400 and "Enter a date like 2025-06-30." in bad.content.decode()
+    enquiry.refresh_from_db()
+    assert enquiry.status == "project" and enquiry.project_ended_at is None
+    # The same day as the previous step is fine: the project ended the day the contract was
+    # signed (a one-day job); retention counts from that day.
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                         {"to_status": "ended", "effective_date": day(3)})
+    enquiry.refresh_from_db()
+    assert enquiry.status == "ended"
+    assert timezone.localdate(enquiry.project_ended_at).isoformat() == day(3)
 
-    from privet.enquiries.services import submit_enquiry
-    from privet.enquiries.tasks import send_enquiry_mail
 
-    enquiry = submit_enquiry(data=DATA, client_ref="test", language="en")
-    working_port = settings.EMAIL_PORT
-    with socket.socket() as probe:  # a port that was free a moment ago: the server is down
-        probe.bind(("127.0.0.1", 0))
-        settings.EMAIL_PORT = probe.getsockname()[1]
-    stamina.set_testing(True)  # retry without waiting
-    try:
-        with pytest.raises(Exception, match="not sent"):
-            send_enquiry_mail.call(enquiry.pk, "acknowledgement")
-    finally:
-        stamina.set_testing(False)
-    settings.EMAIL_PORT = working_port
+def test_open_means_new_or_offer_sent_on_the_dashboard_and_in_the_list(operator_client):
+    from privet.panel.views.dashboard import DASHBOARD_OPEN_LIMIT
 
+    user = get_user_model().objects.get(username="olga")
+    for n in range(DASHBOARD_OPEN_LIMIT):
+        logged(user, name=f"New {n}")
+    change_status(enquiry=logged(user, name="Offer One"), to_status="offer", actor=user)
+    change_status(enquiry=logged(user, name="Closed One"), to_status="closed", actor=user)
     dashboard = operator_client.get("/panel/").content.decode()
-    assert "Mail not sent" in dashboard and enquiry.reference in dashboard
-    detail = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
-    assert "Acknowledgement to the sender: not sent" in detail
-    url = f"/panel/enquiries/{enquiry.pk}/mail/acknowledgement/"
-    with django_capture_on_commit_callbacks(execute=True):
-        page = operator_client.post(url, follow=True).content.decode()
-    assert "queued again" in page and "not sent (" not in page
-    [(_sender, rcpts, _raw)] = smtp_inbox.messages
-    assert rcpts == ["jan@example.com"]
-    assert AuditEvent.objects.filter(action="enquiry.mail_requeued", object_id=str(enquiry.pk)).exists()
-    assert "Mail not sent" not in operator_client.get("/panel/").content.decode()
+    assert 'href="/panel/enquiries/?status=open">See all 9 open enquiries' in dashboard
+    listed = operator_client.get("/panel/enquiries/", {"status": "open"})
+    names = {e.name for e in listed.context["page"].object_list}
+    assert "Offer One" in names and "Closed One" not in names and len(names) == 9
+    assert 'value="open" selected' in listed.content.decode()
 
-    # A second click (another operator was quicker) and a made-up kind change nothing.
-    page = operator_client.post(url, follow=True).content.decode()
-    assert "Nothing was queued" in page and len(smtp_inbox.messages) == 1
-    assert operator_client.post(f"/panel/enquiries/{enquiry.pk}/mail/spam/").status_code == 404
-    assert operator_client.get(url).status_code == 405
+
+def test_the_dashboard_counts_all_mail_not_sent_and_links_the_list(operator_client):
+    from privet.enquiries.models import MailKind, OutgoingMail
+    from privet.panel.views.dashboard import DASHBOARD_OPEN_LIMIT
+
+    user = get_user_model().objects.get(username="olga")
+    enquiries = [logged(user, name=f"Person {n}") for n in range(DASHBOARD_OPEN_LIMIT + 2)]
+    OutgoingMail.objects.bulk_create([OutgoingMail(enquiry=e, kind=MailKind.ACKNOWLEDGEMENT,
+                                                   state="failed", error="SMTPDataError")
+                                      for e in enquiries[1:]])
+    # Pending for a minute is not a problem yet; pending for an hour is stuck.
+    OutgoingMail.objects.create(enquiry=enquiries[0], kind=MailKind.ACKNOWLEDGEMENT)
+    page = operator_client.get("/panel/")
+    assert page.context["unsent_total"] == DASHBOARD_OPEN_LIMIT + 1
+    assert len(page.context["unsent_mail"]) == DASHBOARD_OPEN_LIMIT
+    assert 'href="/panel/enquiries/?mail=unsent"' in page.content.decode()
+    listed = operator_client.get("/panel/enquiries/", {"mail": "unsent"}).context["page"]
+    assert listed.paginator.count == DASHBOARD_OPEN_LIMIT + 1
+    OutgoingMail.objects.filter(enquiry=enquiries[0]).update(
+        queued_at=timezone.now() - timedelta(hours=1))
+    assert operator_client.get("/panel/").context["unsent_total"] == DASHBOARD_OPEN_LIMIT + 2
+    detail = operator_client.get(f"/panel/enquiries/{enquiries[0].pk}/").content.decode()
+    assert "Acknowledgement to the sender: waiting to be sent since" in detail

@@ -156,3 +156,26 @@ def test_admin_offers_roles_not_raw_permissions_and_audits_second_factor_resets(
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     event = AuditEvent.objects.get(action="admin.deleted")
     assert event.object_type == "otp_totp.totpdevice" and event.object_id == str(device.pk)
+
+
+def test_the_admin_shows_no_second_factor_key_and_cannot_edit_a_device(admin_client_2fa,
+                                                                       make_operator):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=make_operator("olga", OPERATOR))
+    url = f"/panel/admin/otp_totp/totpdevice/{device.pk}/change/"
+    page = admin_client_2fa.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert device.key not in html and device.key.upper() not in html
+    assert 'name="key"' not in html and "qrcode" not in html.lower()
+    assert "Delete" in html  # the documented reset stays
+    assert admin_client_2fa.get(f"/panel/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    # View only: a change posted anyway is refused and changes nothing.
+    response = admin_client_2fa.post(url, {"user": device.user_id, "name": "x", "confirmed": "on",
+                                           "key": "00" * 20, "step": 30, "t0": 0, "digits": 6,
+                                           "tolerance": 1, "drift": 0})
+    assert response.status_code == 403
+    device.refresh_from_db()
+    assert device.name == "Authenticator app" and device.key != "00" * 20
+    assert admin_client_2fa.get("/panel/admin/otp_totp/totpdevice/").status_code == 200

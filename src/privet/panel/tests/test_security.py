@@ -117,3 +117,37 @@ def test_the_lockout_page_is_not_shown_for_unknown_accounts_differently(settings
         response = client.post("/panel/login/", {"username": "ghost", "password": "whatever 1"})
     assert response.status_code == 429
     assert not get_user_model().objects.filter(username="ghost").exists()
+
+
+def test_an_ipv6_client_is_locked_out_by_its_64_prefix_under_one_pseudonym(make_operator, settings):
+    """Hopping between addresses of one /64 does not reset the count; axes still stores only the
+    pseudonym (of the /64), shaped as an address in 100::/64."""
+    make_operator("olga")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").post(
+            "/panel/login/", {"username": "olga", "password": "guess guess"})
+    locked = Client(REMOTE_ADDR="2001:db8:1:2:dead:beef::1").post(
+        "/panel/login/", {"username": "olga", "password": PASSWORD})
+    assert locked.status_code == 429
+    attempt = AccessAttempt.objects.get()
+    address = int(ipaddress.IPv6Address(attempt.ip_address))
+    assert address & (2**64 - 1) == int(ip_ref("2001:db8:1:2::/64"), 16)
+    assert "2001:db8" not in attempt.ip_address
+    # Another /64 (another line) is not affected.
+    other = Client(REMOTE_ADDR="2001:db8:1:3::1").post(
+        "/panel/login/", {"username": "olga", "password": PASSWORD})
+    assert other.status_code == 302
+
+
+@pytest.mark.parametrize(("ip", "network"), [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("unknown", "unknown"),
+])
+def test_what_counts_as_one_client(ip, network):
+    from privet.clients import client_network
+
+    assert client_network(ip) == network

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
-from privet.enquiries.selectors import open_enquiries, status_counts, unsent_mail
+from privet.enquiries.selectors import mail_needing_attention, open_enquiries, status_counts
 
 from ..access import panel_view
 from ..roles import VIEW_AUDIT
@@ -30,6 +30,7 @@ UPCOMING = (
 @panel_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
     waiting = open_enquiries().select_related(None)
+    unsent = mail_needing_attention()
     counts = status_counts()
     today = timezone.localdate()
     rates = purpose_rates(since=today - timedelta(days=CONSENT_WINDOW_DAYS - 1), until=today,
@@ -42,7 +43,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "open_enquiries": list(waiting[:DASHBOARD_OPEN_LIMIT]),
         "open_total": counts[Status.NEW] + counts[Status.OFFER],
         "status_counts": [(Status(s), counts[s]) for s in Status.values],
-        "unsent_mail": list(unsent_mail()[:DASHBOARD_OPEN_LIMIT]),
+        "unsent_mail": list(unsent[:DASHBOARD_OPEN_LIMIT]),
+        "unsent_total": unsent.count(),
         "upcoming": UPCOMING,
     })
 

@@ -9,17 +9,23 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from privet.enquiries import services as enquiry_services
+from privet.enquiries.errors import InvalidStatusDate
 from privet.enquiries.models import Enquiry, MailKind, Status
 from privet.enquiries.selectors import enquiry_history, search_enquiries
 from privet.errors import PrivetError
 
 from ..access import panel_view
-from ..forms import EnquiryFilterForm, NoteForm, StatusChangeForm, log_enquiry_form_class
+from ..forms import (
+    MAIL_NOT_SENT,
+    EnquiryFilterForm,
+    NoteForm,
+    StatusChangeForm,
+    log_enquiry_form_class,
+)
 
 PAGE_SIZE = 25
 
@@ -29,7 +35,8 @@ def enquiry_list(request: HttpRequest) -> HttpResponse:
     form = EnquiryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     found = search_enquiries(q=filters.get("q", ""), status=filters.get("status") or None,
-                             project_type=filters.get("project_type") or None)
+                             project_type=filters.get("project_type") or None,
+                             mail_not_sent=filters.get("mail") == MAIL_NOT_SENT)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -39,35 +46,53 @@ def enquiry_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@panel_view()
-def enquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    enquiry = get_object_or_404(Enquiry.objects.select_related("created_by"), pk=pk)
+def _status_form(enquiry: Enquiry, data=None) -> StatusChangeForm:
+    previous = enquiry.status_changes.order_by("-at").values_list("at", flat=True).first()
+    return StatusChangeForm(data, earliest=timezone.localdate(previous) if previous else None)
+
+
+def _detail(request: HttpRequest, enquiry: Enquiry, *, status_form: StatusChangeForm | None = None,
+            status: int = 200) -> HttpResponse:
+    status_form = status_form or _status_form(enquiry)
+    status_form.aria_setup()
     return render(request, "panel/enquiry_detail.html", {
-        "section": "enquiries", "enquiry": enquiry, "unsent_mail": list(enquiry.unsent_mail.all()),
+        "section": "enquiries", "enquiry": enquiry,
+        "unsent_mail": [m for m in enquiry.mail.all() if m.needs_attention()],
         "transitions": [Status(s) for s in enquiry.allowed_transitions()],
         "history": enquiry_history(enquiry),
-        "note_form": NoteForm(), "status_form": StatusChangeForm(),
-    })
+        "note_form": NoteForm(), "status_form": status_form,
+    }, status=status)
+
+
+@panel_view()
+def enquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, get_object_or_404(Enquiry.objects.select_related("created_by"), pk=pk))
 
 
 @require_POST
 @panel_view()
 def enquiry_status(request: HttpRequest, pk: int) -> HttpResponse:
-    enquiry = get_object_or_404(Enquiry, pk=pk)
-    form = StatusChangeForm(request.POST)
+    """Change the status; a refused change shows the page again with the reason beside the
+    field it concerns (the date) or above the buttons, and changes nothing."""
+    enquiry = get_object_or_404(Enquiry.objects.select_related("created_by"), pk=pk)
+    form = _status_form(enquiry, request.POST)
     if not form.is_valid():
-        messages.error(request, _("The status change was not understood; nothing was changed."))
-        return redirect("panel:enquiry_detail", pk=pk)
+        if "to_status" in form.errors:  # the buttons send it: a forged or broken request
+            form.add_error(None, _("The status change was not understood; nothing was changed."))
+        return _detail(request, enquiry, status_form=form, status=400)
     try:
         enquiry = enquiry_services.change_status(
             enquiry=enquiry, to_status=form.cleaned_data["to_status"], actor=request.user,
-            reason=form.cleaned_data["reason"],
+            reason=form.cleaned_data["reason"], at=form.effective_at(),
         )
+    except InvalidStatusDate as exc:
+        form.add_error("effective_date", str(exc))
+        return _detail(request, enquiry, status_form=form, status=exc.status)
     except PrivetError as exc:
-        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": exc})
-    else:
-        messages.success(request, _("%(ref)s is now: %(status)s.") % {
-            "ref": enquiry.reference, "status": enquiry.get_status_display()})
+        form.add_error(None, _("Nothing was changed: %(reason)s") % {"reason": exc})
+        return _detail(request, enquiry, status_form=form, status=exc.status)
+    messages.success(request, _("%(ref)s is now: %(status)s.") % {
+        "ref": enquiry.reference, "status": enquiry.get_status_display()})
     return redirect("panel:enquiry_detail", pk=pk)
 
 
@@ -113,11 +138,12 @@ def enquiry_new(request: HttpRequest) -> HttpResponse:
     """Log an enquiry that arrived by email or phone: the public form's fields, no ALTCHA."""
     form = log_enquiry_form_class()(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in {"channel", "received_at"}}
+        data = {k: v for k, v in form.cleaned_data.items()
+                if k not in {"channel", "received_at", "language"}}
         try:
             enquiry = enquiry_services.log_enquiry(
                 data=data, actor=request.user, channel=form.cleaned_data["channel"],
-                received_at=form.cleaned_data["received_at"], language=get_language(),
+                received_at=form.cleaned_data["received_at"], language=form.cleaned_data["language"],
             )
         except PrivetError as exc:
             form.add_error(None, str(exc))
