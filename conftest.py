@@ -47,6 +47,15 @@ def urls_loaded_before_the_clock_stops():
 
 
 @pytest.fixture(autouse=True)
+def fresh_policy_version():
+    """Each test reads the policy version in force afresh: the hot-path copy a web process keeps
+    for a few seconds (privet.policy.selectors) must not carry one test's version into the next."""
+    from privet.policy.selectors import forget_hot_path_version
+
+    forget_hot_path_version()
+
+
+@pytest.fixture(autouse=True)
 def receipts_flushable(request):
     """Lets the end-of-test flush of a transactional test empty the consent receipts table.
 

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, StrictBool, StringConstraints
 
 from privet.errors import PrivetError
 from privet.policy.schema import LANGUAGES, CookiePurpose
-from privet.policy.selectors import current_version
+from privet.policy.selectors import current_version_for_hot_path
 
 from . import BANNER_VERSION
 from .middleware import is_same_origin
@@ -126,7 +126,7 @@ def config(
     site: Annotated[SiteId, Query(description="Website id, as in data-privet-site.")],
     lang: Annotated[str, Query(description="Page language; English when not spoken.")] = "en",
 ) -> dict:
-    version = current_version()
+    version = current_version_for_hot_path()
     if version is None:
         raise NoPolicy("No privacy policy is published yet, so the banner has nothing to show.")
     declaration = version.declaration()

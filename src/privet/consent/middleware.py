@@ -28,7 +28,7 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from privet.clients import client_ref
-from privet.policy.selectors import current_version
+from privet.policy.selectors import current_version_for_hot_path
 
 from .selectors import allowed_origins
 
@@ -89,7 +89,7 @@ class ConsentApiMiddleware:
 
     @staticmethod
     def _origins() -> frozenset[str]:
-        version = current_version()
+        version = current_version_for_hot_path()
         return allowed_origins(version.declaration() if version else None)
 
     @staticmethod

@@ -18,6 +18,7 @@ from .loader import (
     parse_declaration,
 )
 from .models import PolicyVersion
+from .selectors import forget_hot_path_version
 
 
 class AlreadyPublished(PrivetError):
@@ -64,6 +65,8 @@ def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>")
         source=source,
         published_by=actor if not isinstance(actor, str | None) else None,
     )
+    forget_hot_path_version()  # now for this thread, and again once others can read the new row
+    transaction.on_commit(forget_hot_path_version)
     append_event(
         actor=actor,
         action="policy.published",

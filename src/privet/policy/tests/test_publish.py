@@ -118,3 +118,20 @@ def test_committed_json_schema_is_current(capsys):
     committed = json.loads((REPO / "docs" / "policy.schema.json").read_text())
     assert generated == committed, "run `make schema` and commit docs/policy.schema.json"
     assert "retention" in generated["properties"]
+
+
+def test_hot_paths_see_a_new_version_at_once_and_a_scheduled_one_on_its_day(published, default_source):
+    from freezegun import freeze_time
+
+    from privet.policy.selectors import current_version_for_hot_path
+
+    with freeze_time("2098-12-31 12:00:00"):
+        assert current_version_for_hot_path() == published
+        newer = publish_version(source=second_version(default_source), actor="test")
+        assert current_version_for_hot_path() == newer  # published here: read afresh at once
+        future = edited(edited(default_source, 'id: "1.0"', 'id: "2.0"'), "period: 90d", "period: 30d")
+        scheduled = publish_version(source=edited(future, "effective: 2026-11-25",
+                                                  "effective: 2099-01-01"), actor="test")
+        assert current_version_for_hot_path() == newer
+    with freeze_time("2099-01-01 00:30:00"):
+        assert current_version_for_hot_path() == scheduled  # a new day: read afresh
