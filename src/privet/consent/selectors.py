@@ -151,6 +151,14 @@ class PurposeRate:
         return round(100 * self.granted / self.receipts) if self.receipts else 0
 
 
+def purpose_labels(*, lang: str = "en") -> dict[str, str]:
+    """The optional cookie purposes of the policy in force, ``{id: label}``, in declared order."""
+    version = current_version()
+    if version is None:
+        return {}
+    return {p.id: p.label.get(lang) for p in version.declaration().cookies.purposes if not p.required}
+
+
 def purpose_rates(*, since: date, until: date, lang: str = "en") -> list[PurposeRate]:
     """Share of receipts granting each optional purpose over a window (the panel's dashboard).
 

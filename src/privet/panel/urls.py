@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, dashboard, enquiries
+from .views import auth, consent, dashboard, enquiries
 
 app_name = "panel"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("enquiries/<int:pk>/notes/", enquiries.enquiry_note, name="enquiry_note"),
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
     path("audit/", dashboard.audit_log, name="audit"),
+    path("consent/", consent.consent_overview, name="consent"),
 ]

@@ -47,7 +47,7 @@ class Command(BaseCommand):
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": None,  # request logs go through privet.telemetry, pseudonymised
+            "accesslog": None,  # no access log: it would hold raw client IP addresses
             "errorlog": "-",
             "timeout": 60,
             "graceful_timeout": 10,
