@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # The hash the first event chains from: 64 zeros, so every event has a predecessor hash.
 GENESIS_HASH = "0" * 64
@@ -31,6 +32,8 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["seq"]
         indexes = [
             # Operators look up everything that happened to one person (rights requests).

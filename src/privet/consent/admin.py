@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from privet.readonly_admin import ReadOnlyModelAdmin
 
@@ -15,8 +16,9 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
                     "short_policy")
     list_filter = ("site", "method", "gpc")
     search_fields = ("visitor_id",)  # the search box; get_search_results says how it matches
-    search_help_text = "A visitor id (32 hexadecimal characters, any case), as in the visitor's cookie."
+    search_help_text = _("A visitor id (32 hexadecimal characters, any case), as in the visitor's cookie.")
     date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")  # the latest choices first
     show_full_result_count = False  # no COUNT(*) over every partition on each page
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
@@ -28,10 +30,10 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
             return queryset, False
         return queryset.filter(visitor_id=term), False
 
-    @admin.display(description="granted")
+    @admin.display(description=_("granted"))
     def granted_purposes(self, obj: ConsentReceipt) -> str:
         return ", ".join(obj.granted())
 
-    @admin.display(description="policy")
+    @admin.display(description=_("policy"))
     def short_policy(self, obj: ConsentReceipt) -> str:
         return obj.policy_hash[:12]

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentConfig(AppConfig):
     name = "privet.consent"
     label = "consent"
-    verbose_name = "Cookie consent"
+    verbose_name = _("Cookie consent")

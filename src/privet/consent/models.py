@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # What the visitor pressed; the per-purpose choice is in ``choices`` either way.
 METHODS = [
@@ -39,6 +40,8 @@ class ConsentReceipt(models.Model):
     user_agent_family = models.CharField(max_length=32, help_text="Browser family, no version.")
 
     class Meta:
+        verbose_name = _("consent receipt")
+        verbose_name_plural = _("consent receipts")
         ordering = ["created_at", "id"]
         indexes = [
             # receipts_for_visitor(): an operator proves what one visitor chose, in order.

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PolicyConfig(AppConfig):
     name = "privet.policy"
     label = "policy"
-    verbose_name = "Privacy policy"
+    verbose_name = _("Privacy policy")
 
     def ready(self) -> None:
         from privet.registry import autodiscover

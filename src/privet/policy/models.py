@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .loader import parse_declaration
 from .schema import Declaration
@@ -26,6 +27,8 @@ class PolicyVersion(models.Model):
     )
 
     class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
         ordering = ["-effective", "-published_at"]
         get_latest_by = "effective"
 
