@@ -47,6 +47,18 @@ def urls_loaded_before_the_clock_stops():
 
 
 @pytest.fixture(autouse=True)
+def english_by_default():
+    """Each test starts in the default language: a test that renders a Polish page leaves Polish
+    active in its thread, which the next test in the same worker would otherwise inherit."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_policy_version():
     """Each test reads the policy version in force afresh: the hot-path copy a web process keeps
     for a few seconds (privet.policy.selectors) must not carry one test's version into the next."""

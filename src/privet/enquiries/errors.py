@@ -36,3 +36,12 @@ class NoUnsentMail(PrivetError):
 
     code = "no_unsent_mail"
     status = 409
+
+
+class NoOperatorAddress(PrivetError):
+    """The notice to operators has nobody to go to: ``PRIVET_OPERATOR_EMAILS`` is empty and no
+    operator's account has an email address. The mail fails (it is not "sent" to nobody), so
+    the panel shows it until someone adds an address and sends it again."""
+
+    code = "no_operator_address"
+    status = 409

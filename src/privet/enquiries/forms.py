@@ -13,7 +13,7 @@ from altcha_django import AltchaField, AltchaMixin
 from altcha_django.results import ErrorCode
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import COMPANY_MAX, EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX, ProjectType
@@ -24,6 +24,30 @@ PHONE_MIN_DIGITS, PHONE_MAX_DIGITS = 7, 15
 # The honeypot's name: what form-filling bots like to fill in.
 HONEYPOT = "website"
 ENQUIRY_FIELDS = ("name", "company", "email", "phone", "project_type", "message")
+# An over-long value, said of the field by name (the error also stands alone in the form's
+# summary) and with the plural the limit needs ("254 znaki", "5000 znaków").
+TOO_LONG = {
+    "name": ngettext_lazy(
+        "A name can be up to %(limit_value)d character long (it has %(show_value)d).",
+        "A name can be up to %(limit_value)d characters long (it has %(show_value)d).",
+        "limit_value"),
+    "company": ngettext_lazy(
+        "A company name can be up to %(limit_value)d character long (it has %(show_value)d).",
+        "A company name can be up to %(limit_value)d characters long (it has %(show_value)d).",
+        "limit_value"),
+    "email": ngettext_lazy(
+        "An email address can be up to %(limit_value)d character long (it has %(show_value)d).",
+        "An email address can be up to %(limit_value)d characters long (it has %(show_value)d).",
+        "limit_value"),
+    "phone": ngettext_lazy(
+        "A phone number can be up to %(limit_value)d character long (it has %(show_value)d).",
+        "A phone number can be up to %(limit_value)d characters long (it has %(show_value)d).",
+        "limit_value"),
+    "message": ngettext_lazy(
+        "The message can be up to %(limit_value)d character long (it has %(show_value)d).",
+        "The message can be up to %(limit_value)d characters long (it has %(show_value)d).",
+        "limit_value"),
+}
 
 
 def validate_phone(value: str) -> None:
@@ -73,10 +97,8 @@ class EnquiryFieldsForm(forms.Form):
             field = self.fields[name]
             if name in ("company", "phone"):
                 field.help_text = field.help_text or _("Optional")
-            if getattr(field, "max_length", None):
-                field.error_messages["max_length"] = _(
-                    "Please keep this under %(limit_value)d characters (it has %(show_value)d)."
-                )
+            if name in TOO_LONG:
+                field.error_messages["max_length"] = TOO_LONG[name]
 
     def enquiry_data(self) -> dict[str, str]:
         """The cleaned fields, exactly what :func:`services.submit_enquiry` accepts."""

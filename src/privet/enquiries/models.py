@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Form limits, shared by the model, the public form and the panel's form.
 NAME_MAX = 100
@@ -95,9 +96,10 @@ class Enquiry(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text="The operator who logged it; empty for the public form.",
+        related_name="+", verbose_name=_("logged by"),
+        help_text="The operator who logged it; empty for the public form.",
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -143,15 +145,19 @@ class Enquiry(models.Model):
 class EnquiryNote(models.Model):
     """An operator's note on an enquiry (a call, what was agreed); part of its history."""
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="notes")
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="notes",
+                                verbose_name=_("enquiry"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("author"),
     )
     body = models.TextField(_("note"), max_length=MESSAGE_MAX)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = _("enquiry note")
+        verbose_name_plural = _("enquiry notes")
         # The FK index on enquiry_id serves the history of one enquiry.
 
     def __str__(self) -> str:
@@ -161,18 +167,31 @@ class EnquiryNote(models.Model):
 class EnquiryStatusChange(models.Model):
     """Who moved an enquiry from which status to which, when, and why (append-only)."""
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=Status.choices)
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="status_changes",
+                                verbose_name=_("enquiry"))
+    from_status = models.CharField(_("from status"), max_length=10, choices=Status.choices,
+                                   blank=True)
+    to_status = models.CharField(_("to status"), max_length=10, choices=Status.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("changed by"),
     )
-    at = models.DateTimeField(default=timezone.now, help_text="When the change took effect.")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(blank=True, max_length=1000)
+    at = models.DateTimeField(_("took effect"), default=timezone.now,
+                              help_text="When the change took effect.")
+    # The operator gave a day, not a time (a contract signed last week): ``at`` is then the end
+    # of that day, so that it never falls before an earlier step of the same day, and its time
+    # is not shown because nobody said it.
+    date_only = models.BooleanField(
+        _("date only"), default=False,
+        help_text="The change was dated by its day; the time of `at` is not a real time.",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=1000)
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         # The FK index on enquiry_id serves the history of one enquiry.
 
     def __str__(self) -> str:
@@ -192,6 +211,13 @@ class MailState(models.TextChoices):
     FAILED = "failed", _("Not sent")
 
 
+# Failures an operator can put right, by the error recorded, with what to do: the panel shows
+# this instead of the error's class name.
+MAIL_ERRORS_EXPLAINED = {
+    "NoOperatorAddress": _("No operator has an email address: add one to an account, or set "
+                           "PRIVET_OPERATOR_EMAILS, then send again."),
+}
+
 # A pending mail older than this was not sent when it should have been: the queue refused it,
 # the worker is down or was killed mid-send. The panel shows it beside the failed ones.
 STUCK_AFTER = timedelta(minutes=10)
@@ -209,7 +235,8 @@ class OutgoingMail(models.Model):
     the enquiry (or the operators' accounts) when it sends, so erasing the enquiry erases all.
     """
 
-    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="mail")
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="mail",
+                                verbose_name=_("enquiry"))
     kind = models.CharField(_("mail"), max_length=20, choices=MailKind.choices)
     state = models.CharField(_("state"), max_length=10, choices=MailState.choices,
                              default=MailState.PENDING)
@@ -225,6 +252,8 @@ class OutgoingMail(models.Model):
 
     class Meta:
         ordering = ["-queued_at", "-pk"]
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = pgettext_lazy("plural", "outgoing mail")
         constraints = [models.UniqueConstraint(fields=["enquiry", "kind"], name="outgoing_mail_once")]
         indexes = [
             # Mail that needs an operator: failed, or pending since before a cut-off
@@ -241,6 +270,12 @@ class OutgoingMail(models.Model):
         now = now or timezone.now()
         return (self.state == MailState.PENDING and self.queued_at <= now - STUCK_AFTER
                 and (self.sending_since is None or self.sending_since <= now - SENDING_LEASE))
+
+    def failure_explained(self) -> str:
+        """What to do about this failed mail, in the active language; "" when its error is one
+        only retrying (or a technician) can help with (no query)."""
+        explained = MAIL_ERRORS_EXPLAINED.get(self.error)
+        return str(explained) if explained and self.state == MailState.FAILED else ""
 
     def needs_attention(self, now: datetime | None = None) -> bool:
         """Failed, or stuck: what the panel lists under "Mail not sent" (no query)."""

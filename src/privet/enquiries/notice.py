@@ -5,7 +5,10 @@ leads there, preparing an offer (``offers``). The notice names both with their l
 categories of recipients (Art. 13(1)(e)), the retention period, whether the data must be given,
 that consent can be withdrawn at any time where consent is a basis (Art. 13(2)(c)), and the
 rights including the complaint to the supervisory authority. Every word of substance comes from
-the declaration; the template adds only the connecting words.
+the declaration; the template adds only the connecting words, and one sentence of the law's own:
+that consent can be withdrawn at any time (Art. 7(3)), which the template words itself because
+the declaration describes the right as a noun phrase ("Wycofanie zgody...") that cannot continue
+a Polish sentence.
 """
 
 from __future__ import annotations
@@ -39,9 +42,9 @@ class CollectionNotice:
     recipients: list[str]
     retention: str
     provisions: list[str]
-    # Art. 13(2)(c), the right's description to follow "You can" ("withdraw consent at any
-    # time..."); empty unless a purpose rests on consent.
-    withdrawal: str
+    # Art. 13(2)(c): a purpose rests on consent and the declaration offers its withdrawal, so
+    # the notice says it can be withdrawn at any time.
+    consent_withdrawable: bool
     rights: list[str]
     complaint: str  # "Lodge a complaint: President of the Personal Data Protection Office ..."
     policy_hash: str
@@ -60,13 +63,6 @@ def declaration_in_force() -> tuple[Declaration, str]:
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
-
-
-def _as_continuation(text: str) -> str:
-    """A right's description, written to stand alone ("Withdraw consent at any time..."), to
-    continue the notice's sentence ("You can withdraw..."); acronyms keep their capitals."""
-    first = text.split(" ", 1)[0]
-    return text if first.isupper() else text[:1].lower() + text[1:]
 
 
 def collection_notice(lang: str) -> CollectionNotice:
@@ -98,8 +94,7 @@ def collection_notice(lang: str) -> CollectionNotice:
                             if r in recipients]),
         retention=describe_rule(rules[0], lang) if rules else "",
         provisions=_unique([p.provision.consequence.get(lang) for p in purposes]),
-        withdrawal=(_as_continuation(rights["withdraw_consent"].description.get(lang))
-                    if on_consent and "withdraw_consent" in rights else ""),
+        consent_withdrawable=on_consent and "withdraw_consent" in rights,
         rights=[r.label.get(lang) for r in decl.rights if r.id not in ("withdraw_consent", "complaint")],
         complaint=(f"{complaint.label.get(lang)}: {decl.supervisory_authority.name.get(lang)}"
                    if complaint else ""),

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from .errors import NoOperatorAddress
 from .models import Enquiry
 from .notice import collection_notice
 
@@ -91,11 +92,15 @@ def send_acknowledgement(enquiry_id: int) -> int:
 
 def notify_operators(enquiry_id: int) -> int:
     """Tell operators an enquiry arrived: number, project type, channel and a link, no content.
-    Returns how many operators it went to (0: none configured, or the enquiry is gone)."""
+    Returns how many operators it went to (0: the enquiry is gone). Raises
+    :class:`~.errors.NoOperatorAddress` when there is nobody to tell: a mail to nobody is not
+    sent, and the panel must say so."""
     enquiry = Enquiry.objects.filter(pk=enquiry_id).first()
-    recipients = operator_recipients()
-    if enquiry is None or not recipients:
+    if enquiry is None:
         return 0
+    recipients = operator_recipients()
+    if not recipients:
+        raise NoOperatorAddress("No operator has an email address and PRIVET_OPERATOR_EMAILS is empty.")
     with translation.override(settings.LANGUAGE_CODE):
         subject = translation.gettext("New enquiry %(ref)s: %(type)s") % {
             "ref": enquiry.reference, "type": enquiry.get_project_type_display(),

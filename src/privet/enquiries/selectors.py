@@ -6,16 +6,19 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from privet.audit.models import AuditEvent
 
+from . import history
+from .casefold import contains_any
 from .models import (
     OPEN_STATUSES,
     SENDING_LEASE,
     STUCK_AFTER,
+    Channel,
     Enquiry,
     MailState,
     OutgoingMail,
@@ -50,6 +53,8 @@ def mail_needing_attention(now: datetime | None = None) -> QuerySet[OutgoingMail
             .order_by("queued_at", "pk"))
 
 
+# What the search box looks in (besides the E-000042 reference).
+SEARCHED_FIELDS = ("name", "company", "email", "phone", "message")
 # search_enquiries' status filter for "new or offer sent" (what the dashboard calls open).
 OPEN = "open"
 
@@ -62,7 +67,8 @@ def search_enquiries(
     reference), newest first, optionally of one status (or :data:`OPEN`: new or offer sent),
     one project type, and only those with mail an operator should send again.
 
-    The text match is a case-insensitive substring scan (fine for a studio's thousands of rows).
+    The text match is a substring scan that ignores case in every alphabet ("żółć" finds
+    "Żółć"; :mod:`.casefold`), fine for a studio's thousands of rows.
     """
     qs = Enquiry.objects.select_related("created_by").order_by("-received_at", "-pk")
     if status == OPEN:
@@ -75,8 +81,7 @@ def search_enquiries(
         qs = qs.filter(pk__in=OutgoingMail.objects.filter(_needs_attention()).values("enquiry_id"))
     q = q.strip()
     if q:
-        match = (Q(name__icontains=q) | Q(company__icontains=q) | Q(email__icontains=q)
-                 | Q(phone__icontains=q) | Q(message__icontains=q))
+        qs, match = contains_any(qs, SEARCHED_FIELDS, q)
         ref = q.upper().removeprefix("E-").lstrip("0")
         if ref.isascii() and ref.isdecimal() and len(ref) <= 18:  # fits a bigint
             match |= Q(pk=int(ref))
@@ -92,20 +97,25 @@ def status_counts() -> dict[str, int]:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One line of an enquiry's history, whatever table it came from."""
+    """One line of an enquiry's history, whatever table it came from, worded for a person in
+    the active language (:mod:`.history`)."""
 
     at: datetime
     kind: str  # "status" | "note" | "event"
-    actor: str  # a username, "system", or the public form
-    title: str  # e.g. "new -> offer", "note", "enquiry.received"
+    actor: str  # a username, or a name such as "Contact form", "Worker", "System"
+    title: str  # e.g. "Status changed", "Note added", "Mail sent: Notice to operators"
     text: str = ""  # the reason or the note's body
-    details: dict = field(default_factory=dict)
+    details: list[tuple[str, str]] = field(default_factory=list)  # (label, value), readable
     from_status: str = ""
     to_status: str = ""
+    action: str = ""  # an event's audit action, e.g. "enquiry.mail_sent"
+    date_only: bool = False  # ``at`` is a day: its time was not given, so is not shown
+    recorded_at: datetime | None = None  # when a back-dated status change was entered
 
 
 def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
-    """Status changes, notes and audit events of ``enquiry``, oldest first (four queries)."""
+    """Status changes, notes and audit events of ``enquiry``, oldest first (four queries at
+    most: changes, notes, events, and the users named by the events)."""
     changes = list(enquiry.status_changes.select_related("actor"))
     notes = list(enquiry.notes.select_related("author"))
     events = list(
@@ -113,31 +123,36 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
         .exclude(action__in=_SHOWN_ELSEWHERE)
         .order_by("seq")
     )
-    user_ids = {int(e.actor.split(":", 1)[1]) for e in events
-                if e.actor.startswith("user:") and e.actor.split(":", 1)[1].isdigit()}
-    users = {f"user:{u.pk}": u.get_username()
-             for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    names = history.usernames(e.actor for e in events)
 
     def who(user) -> str:
-        return user.get_username() if user is not None else "system"
+        return user.get_username() if user is not None else gettext("System")
+
+    def first_actor(change) -> str:
+        if change.actor_id or change.from_status or enquiry.channel != Channel.FORM:
+            return who(change.actor)
+        return str(history.ACTOR_NAMES["public:contact-form"])
 
     entries = [
         HistoryEntry(
-            at=c.at, kind="status", actor=who(c.actor) if c.actor_id or c.from_status else (
-                "public:contact-form" if enquiry.channel == "form" else "system"),
-            title=f"{c.from_status or '-'} -> {c.to_status}", text=c.reason,
-            from_status=c.from_status, to_status=c.to_status,
+            at=c.at, kind="status", actor=first_actor(c),
+            title=(gettext("Status changed") if c.from_status else gettext("Received")),
+            text=c.reason, from_status=c.from_status, to_status=c.to_status,
+            date_only=c.date_only, recorded_at=c.recorded_at if c.date_only else None,
         )
         for c in changes
     ]
     entries += [
-        HistoryEntry(at=n.created_at, kind="note", actor=who(n.author), title="note", text=n.body)
+        HistoryEntry(at=n.created_at, kind="note", actor=who(n.author), title=gettext("Note"),
+                     text=n.body)
         for n in notes
     ]
-    entries += [
-        HistoryEntry(at=e.created_at, kind="event", actor=users.get(e.actor, e.actor), title=e.action,
-                     details=json.loads(e.details or "{}"))
-        for e in events
-    ]
+    for e in events:
+        details = json.loads(e.details or "{}")
+        entries.append(HistoryEntry(
+            at=e.created_at, kind="event", actor=history.actor_name(e.actor, names),
+            title=history.event_title(e.action, details), details=history.event_details(details),
+            action=e.action,
+        ))
     order = {"event": 0, "status": 1, "note": 2}
     return sorted(entries, key=lambda h: (h.at, order[h.kind]))

@@ -8,7 +8,7 @@ other caller can bypass the limits the policy's declaration was written for.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -156,14 +156,16 @@ def change_status(
     to_status: str,
     actor: AbstractBaseUser | str | None,
     reason: str = "",
-    at: datetime | None = None,
+    at: datetime | date | None = None,
 ) -> Enquiry:
     """Move ``enquiry`` along its lifecycle and stamp the status's date.
 
-    ``at`` is when it happened (e.g. the day the contract was signed), default now; it may not
-    be in the future nor before the enquiry's previous step (:class:`InvalidStatusDate`).
-    Returns the refreshed enquiry. Raises :class:`InvalidTransition` for a change the
-    lifecycle does not allow.
+    ``at`` is when it happened, default now: a moment, or a day (the contract was signed last
+    Tuesday), which counts as the end of that day so that it never falls before an earlier
+    step taken the same day, and is shown without a time (``date_only``). It may not be in the
+    future nor before the enquiry's previous step (:class:`InvalidStatusDate`). Returns the
+    refreshed enquiry. Raises :class:`InvalidTransition` for a change the lifecycle does not
+    allow.
     """
     locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
     _refuse_if_restricted(locked)
@@ -180,14 +182,20 @@ def change_status(
     if len(reason) > 1000:
         raise InvalidTransition("The reason is longer than 1000 characters.")
     now = timezone.now()
+    date_only = at is not None and not isinstance(at, datetime)
+    if date_only:
+        if at > timezone.localdate(now):
+            raise InvalidStatusDate(gettext("A status change cannot take effect in the future."))
+        at = min(timezone.make_aware(datetime.combine(at, time(23, 59, 59))), now)
     at = at or now
-    previous = locked.status_changes.order_by("-at").values_list("at", flat=True).first()
+    previous = locked.status_changes.order_by("-at").values_list("at", "date_only").first()
     if at > now:
         raise InvalidStatusDate(gettext("A status change cannot take effect in the future."))
-    if previous and at < previous:
+    if previous and at < previous[0]:
+        shown = timezone.localtime(previous[0])
         raise InvalidStatusDate(
             gettext("A status change cannot take effect before the previous one (%(when)s).")
-            % {"when": timezone.localtime(previous).strftime("%Y-%m-%d %H:%M")}
+            % {"when": shown.strftime("%Y-%m-%d" if previous[1] else "%Y-%m-%d %H:%M")}
         )
     locked.status = to_status
     setattr(locked, STATUS_DATE_FIELD[to_status], at)
@@ -195,12 +203,12 @@ def change_status(
     locked.save(update_fields=["status", STATUS_DATE_FIELD[to_status], "last_contact_at", "updated_at"])
     EnquiryStatusChange.objects.create(
         enquiry=locked, from_status=from_status, to_status=to_status,
-        actor=_user(actor), at=at, reason=reason,
+        actor=_user(actor), at=at, date_only=date_only, reason=reason,
     )
+    when = ({"on": timezone.localdate(at).isoformat()} if date_only else {"at": at.isoformat()})
     append_event(
         actor=actor, action="enquiry.status_changed", obj=locked, subject=locked.email,
-        details={"from": from_status, "to": to_status, "at": at.isoformat(),
-                 "with_reason": bool(reason)},
+        details={"from": from_status, "to": to_status, **when, "with_reason": bool(reason)},
     )
     if enquiry is not locked:
         enquiry.refresh_from_db()
@@ -326,7 +334,7 @@ def _finish(mail: OutgoingMail, state: str, error: str = "") -> bool:
 @transaction.atomic
 def mark_mail_sent(*, mail: OutgoingMail, recipients: int, actor: str = WORKER) -> None:
     """The mail server took the mail: the row is done, and the enquiry's history says so, with
-    how many it went to (0: nobody to tell, e.g. no operator has an email address)."""
+    how many it went to (a notice with nobody to go to fails instead: ``NoOperatorAddress``)."""
     if _finish(mail, MailState.SENT):
         append_event(actor=actor, action="enquiry.mail_sent", obj=mail.enquiry,
                      details={"mail": mail.kind, "attempts": mail.attempts,

@@ -15,6 +15,7 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -76,7 +77,42 @@ class PanelUserAdmin(AuditedAdmin, UserAdmin):
 
 
 class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
-    """Deleting a device resets an operator's second factor: audited like any change."""
+    """Second factors can be seen and deleted, nothing else, by anyone (superusers included).
+
+    Deleting a device is the reset (the next sign-in sets up a new one) and is audited. Adding
+    one here would show its key to the administrator, and editing could move it to another
+    account or change its key: so there is no add page, the change page is read-only, and
+    neither it nor the list shows the key or a QR code (whatever ``OTP_ADMIN_HIDE_SENSITIVE_DATA``
+    says). django-otp's own key and QR code pages answer 403.
+    """
+
+    list_display = ["user", "name", "created_at", "last_used_at", "confirmed"]
+    raw_id_fields = ()
+    fieldsets = (
+        (_("Device"), {"fields": ("user", "name", "confirmed")}),
+        (_("Use"), {"fields": ("created_at", "last_used_at", "throttling_failure_count",
+                               "throttling_failure_timestamp")}),
+    )
+    readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at",
+                       "throttling_failure_count", "throttling_failure_timestamp")
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def config_view(self, request, pk):
+        raise PermissionDenied
+
+    def qrcode_view(self, request, pk):
+        raise PermissionDenied
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AuditedAccessAttemptAdmin(AuditedAdmin, AccessAttemptAdmin):

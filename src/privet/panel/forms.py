@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 
 from django import forms
 from django.utils import timezone
@@ -87,13 +87,13 @@ class StatusChangeForm(forms.Form):
             raise forms.ValidationError(_("The date cannot be in the future."), code="future")
         return day
 
-    def effective_at(self) -> datetime | None:
-        """When the change took effect: now for today (or no date), else the end of that day,
-        so that it never falls before an earlier step taken on the same day."""
+    def effective_at(self) -> date | None:
+        """When the change took effect, for ``change_status(at=...)``: ``None`` (now, with its
+        real time) for today or no date, else the day, shown without a time."""
         day = self.cleaned_data.get("effective_date")
         if day is None or day >= timezone.localdate():
             return None
-        return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+        return day
 
 
 class NoteForm(forms.Form):
@@ -123,8 +123,9 @@ def log_enquiry_form_class() -> type[forms.Form]:
         )
         received_at = forms.DateTimeField(
             label=_("Received at"), required=False,
-            help_text=_("Leave empty for now. Format: 2025-06-30 14:05"),
+            help_text=_("Leave empty for the current date and time."),
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            error_messages={"invalid": _("Enter a date and time, e.g. 2025-06-30 14:05.")},
         )
 
         def __init__(self, *args, **kwargs):
@@ -132,9 +133,31 @@ def log_enquiry_form_class() -> type[forms.Form]:
             # The public form speaks to the visitor ("Your name"); the panel to the operator.
             for name, label in OPERATOR_LABELS.items():
                 self.fields[name].label = label
+            # The panel marks optional fields in their label; no "Optional" hint besides.
+            for name in ("company", "phone"):
+                self.fields[name].help_text = ""
             self.fields["message"].help_text = _("Paste the message as the person wrote it.")
             self.fields["received_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields["received_at"].widget.attrs["max"] = (
+                timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
             self.fields["language"].initial = "pl" if get_language() == "pl" else "en"
+
+        def clean_received_at(self):
+            when = self.cleaned_data["received_at"]
+            if when and when > timezone.now():
+                raise forms.ValidationError(_("An enquiry cannot be received in the future."),
+                                            code="future")
+            return when
+
+        def aria_setup(self) -> None:
+            """Tie every field to its hint and error (aria-describedby, aria-invalid)."""
+            for bound in self:
+                ids = [f"{bound.auto_id}_help"] if bound.help_text else []
+                if bound.errors:
+                    ids.append(f"{bound.auto_id}_error")
+                    bound.field.widget.attrs["aria-invalid"] = "true"
+                if ids:
+                    bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
 
     return LogEnquiryForm
 

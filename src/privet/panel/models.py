@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PanelAccess(models.Model):
@@ -10,6 +11,8 @@ class PanelAccess(models.Model):
 
     class Meta:
         managed = False
+        verbose_name = _("panel access")
+        verbose_name_plural = _("panel access")
         default_permissions = ()
         permissions = [
             ("work_enquiries", "Work enquiries: list, log, change status, add notes"),

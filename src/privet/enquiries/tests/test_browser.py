@@ -82,6 +82,13 @@ def test_the_form_on_a_phone_and_in_polish_with_errors_beside_fields(site, brows
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the form overflows by {overflow}px on a phone"
     page.screenshot(path=str(artifacts_dir / "enquiries-form-pl-360.png"), full_page=True)
+    # The Art. 13 notice is read before sending: right above the button, in body-size text.
+    notice = page.locator("#collection-notice").bounding_box()
+    button = page.get_by_role("button", name="Wyślij zapytanie").bounding_box()
+    assert notice["y"] + notice["height"] <= button["y"] <= notice["y"] + notice["height"] + 40
+    size = page.locator("#collection-notice p").first.evaluate(
+        "p => parseFloat(getComputedStyle(p).fontSize)")
+    assert size >= 15
 
     page.get_by_label("Imię i nazwisko").fill("Jan Nowak")
     page.get_by_label("E-mail").fill("jan@")

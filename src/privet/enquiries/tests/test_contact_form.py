@@ -55,6 +55,9 @@ def test_the_page_names_the_declared_fields_and_the_art13_notice(client, publish
     assert "Lodge a complaint: President of the Personal Data Protection Office" in notice
     assert '<altcha-widget name="altcha" challenge="/altcha/challenge/"' in html
     assert 'id="altcha-css"' in html and "<style" not in html
+    # Read before sending: the notice comes right before the submit button, nothing between.
+    between = html[html.index('id="collection-notice"'):html.index('type="submit"')]
+    assert "<input" not in between and "<altcha-widget" not in between
 
 
 def test_the_polish_page(client, published):
@@ -62,9 +65,29 @@ def test_the_polish_page(client, published):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'lang="pl"' in html and "Polityka prywatności" in html
-    assert "Przysługuje Ci wycofanie zgody w dowolnym momencie" in html
+    assert "Możesz w każdej chwili wycofać zgodę" in html
     assert "Umowa (art. 6 ust. 1 lit. b RODO)" in html and "Odbiorcy: Dostawcy hostingu" in html
     assert "Twoje prawa: Dostęp do danych" in html
+    assert "Przysługuje Ci" not in html
+
+
+def test_polish_errors_read_naturally(client, published, pow_payload, valid_data):
+    html = assert_refused(client.post("/pl/kontakt/", {**valid_data, "message": "x" * 5200,
+                                                       "phone": "12", "altcha": pow_payload()},
+                                      REMOTE_ADDR="203.0.113.8"), 400)
+    assert "Wiadomość może mieć najwyżej 5000 znaków (obecnie 5200)." in html
+    assert "składający się z 7\u201315 cyfr" in html and "są dozwolone" in html
+
+
+def test_a_length_limit_takes_the_plural_its_number_needs():
+    from django.utils import translation
+
+    from privet.enquiries.forms import EnquiryFieldsForm
+
+    with translation.override("pl"):
+        form = EnquiryFieldsForm({"email": "a@" + "b" * 250 + ".pl", "name": "N" * 101})
+        assert "Adres e-mail może mieć najwyżej 254 znaki (obecnie 255)." in form.errors["email"]
+        assert form.errors["name"] == ["Imię i nazwisko może mieć najwyżej 100 znaków (obecnie 101)."]
 
 
 def test_a_valid_enquiry_is_stored_audited_and_the_person_thanked(
@@ -116,7 +139,7 @@ def test_filled_honeypot_is_refused(client, published, pow_payload, valid_data):
 
 def test_over_long_message_is_refused_beside_the_field(client, published, pow_payload, valid_data):
     html = assert_refused(post(client, {**valid_data, "message": "x" * 5001, "altcha": pow_payload()}),
-                          400, "under 5000 characters (it has 5001)")
+                          400, "The message can be up to 5000 characters long (it has 5001).")
     assert 'id="id_message_error"' in html and 'aria-describedby="id_message_help id_message_error"' in html
     assert 'aria-invalid="true"' in html
 
@@ -126,8 +149,8 @@ def test_over_long_message_is_refused_beside_the_field(client, published, pow_pa
     ("email", "", "This field is required."),
     ("phone", "call me maybe", "Enter a phone number of 7 to 15 digits"),
     ("phone", "+48 12", "Enter a phone number of 7 to 15 digits"),
-    ("name", "N" * 101, "under 100 characters"),
-    ("company", "C" * 151, "under 150 characters"),
+    ("name", "N" * 101, "A name can be up to 100 characters long (it has 101)."),
+    ("company", "C" * 151, "A company name can be up to 150 characters long"),
     ("project_type", "crypto", "Select a valid choice"),
 ])
 def test_invalid_fields_are_refused_beside_the_field(client, published, pow_payload, valid_data,

@@ -38,3 +38,32 @@ def test_unsent_mail_becomes_failed_outgoing_mail_and_back():
                                                                  "ConnectionRefusedError")
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_changes_dated_by_their_day_lose_their_invented_time():
+    """Before 0005 the panel stored a day as 23:59:59 of that day; 0006 marks those rows
+    ``date_only`` and leaves real times alone."""
+    from datetime import datetime, time, timedelta
+
+    old = migrate([("enquiries", "0005_verbose_names_and_status_date_only")])
+    enquiry = old.get_model("enquiries", "Enquiry").objects.create(
+        name="Anna", email="anna@example.com", project_type="website", message="Hello")
+    changes = old.get_model("enquiries", "EnquiryStatusChange").objects
+    day = timezone.localdate() - timedelta(days=3)
+    dated = changes.create(enquiry=enquiry, from_status="new", to_status="offer",
+                           at=timezone.make_aware(datetime.combine(day, time(23, 59, 59))))
+    real = changes.create(enquiry=enquiry, from_status="", to_status="new",
+                          at=timezone.make_aware(datetime.combine(day, time(9, 30))))
+    same_day = changes.create(enquiry=enquiry, from_status="offer", to_status="closed",
+                              at=timezone.make_aware(datetime.combine(day, time(23, 59, 59))))
+    changes.filter(pk__in=[dated.pk, real.pk]).update(recorded_at=timezone.now())
+    # Entered at 23:59:59 on that very day: a real time, not a day.
+    changes.filter(pk=same_day.pk).update(recorded_at=same_day.at)
+    try:
+        new = migrate([("enquiries", "0006_mark_dated_status_changes")])
+        flags = dict(new.get_model("enquiries", "EnquiryStatusChange").objects
+                     .values_list("pk", "date_only"))
+        assert flags == {dated.pk: True, real.pk: False, same_day.pk: False}
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -117,7 +117,8 @@ def test_operator_logs_an_email_enquiry_and_notes_it(published, valid_data, oper
                       contact_at=timezone.now())
     history = selectors.enquiry_history(enquiry)
     assert [h.kind for h in history] == ["status", "event", "note"]  # the status took effect on receipt
-    assert history[1].actor == "olga" and history[1].title == "enquiry.logged"
+    assert history[1].actor == "olga" and history[1].action == "enquiry.logged"
+    assert history[1].title == "Logged in the panel"
     assert history[2].text == "Called back, wants a quote."
     assert mailoutbox == []
     with pytest.raises(InvalidEnquiry):

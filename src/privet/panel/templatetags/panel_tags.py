@@ -14,8 +14,9 @@ def role_label(user) -> str:
 
 @register.filter
 def age_days(when) -> int:
-    """Whole days since ``when`` (0 on the day itself)."""
-    return (timezone.now() - when).days if when else 0
+    """Calendar days since ``when`` in the panel's time zone: 0 on the same day ("today"), 1 the
+    day after, whatever the hour."""
+    return (timezone.localdate() - timezone.localdate(when)).days if when else 0
 
 
 @register.filter

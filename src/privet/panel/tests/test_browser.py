@@ -66,7 +66,7 @@ def test_an_operator_signs_in_with_totp_and_moves_an_enquiry_to_offer(
     page.wait_for_url(url + "/panel/")
     row = page.get_by_role("link", name="Jan Kowalski · Piekarnia Kowalski")
     assert row.is_visible()
-    assert page.get_by_text("0 days").is_visible()
+    assert page.get_by_role("cell", name="today").is_visible()  # not "0 days"
     shot("dashboard-1280")
 
     page.get_by_role("navigation", name="Panel").get_by_role("link", name="Enquiries").click()
@@ -98,6 +98,11 @@ def test_an_operator_signs_in_with_totp_and_moves_an_enquiry_to_offer(
         page.goto(url + path)
         shot(f"{name}-360")
         assert no_overflow(page, 360), f"{path} is wider than a phone"
+        # Every item of the navigation is on screen (it wraps; no hidden sideways scroll).
+        for link in page.get_by_role("navigation", name="Panel").get_by_role("link").all():
+            box = link.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (
+                f"{link.inner_text()} is off screen on {path}")
     page.set_viewport_size({"width": 1280, "height": 900})
     for path in ("/panel/", "/panel/enquiries/", f"/panel/enquiries/{enquiry.pk}/"):
         page.goto(url + path)

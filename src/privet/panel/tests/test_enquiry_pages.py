@@ -116,7 +116,7 @@ def test_logging_an_email_enquiry(operator_client):
 def test_logging_refuses_bad_input_and_keeps_what_was_typed(operator_client):
     response = operator_client.post("/panel/enquiries/new/", {**DATA, "email": "not-an-email",
                                                                "channel": "form"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert "Enter an email address like name@example.com." in text
     assert "Select a valid choice" in text  # the public form's channel is not for operators
@@ -263,3 +263,141 @@ def test_the_dashboard_counts_all_mail_not_sent_and_links_the_list(operator_clie
     assert operator_client.get("/panel/").context["unsent_total"] == DASHBOARD_OPEN_LIMIT + 2
     detail = operator_client.get(f"/panel/enquiries/{enquiries[0].pk}/").content.decode()
     assert "Acknowledgement to the sender: waiting to be sent since" in detail
+
+
+def test_the_search_box_ignores_case_in_polish(operator_client):
+    user = get_user_model().objects.get(username="olga")
+    logged(user, name="Zofia Żółć")
+    logged(user, name="Piotr Zieliński")
+    for q, who in (("żółć", "Zofia Żółć"), ("ZIELIŃSKI", "Piotr Zieliński")):
+        names = {e.name for e in operator_client.get("/panel/enquiries/", {"q": q})
+                 .context["page"].object_list}
+        assert names == {who}
+
+
+def test_a_bad_filter_value_is_ignored_alone_and_the_page_says_so(operator_client):
+    user = get_user_model().objects.get(username="olga")
+    logged(user, name="Still Open")
+    change_status(enquiry=logged(user, name="Long Closed"), to_status="closed", actor=user)
+    response = operator_client.get("/panel/enquiries/", {"status": "open", "mail": "bogus"})
+    assert response.status_code == 200
+    assert {e.name for e in response.context["page"].object_list} == {"Still Open"}
+    text = response.content.decode()
+    assert "This filter was not understood and was ignored: Mail." in text
+    assert 'value="open" selected' in text  # the valid filter is kept, and shown
+    assert "not understood" not in operator_client.get("/panel/enquiries/",
+                                                        {"status": "open"}).content.decode()
+
+
+def test_a_future_received_at_is_refused_beside_its_field(operator_client):
+    page = operator_client.get("/panel/enquiries/new/").content.decode()
+    assert "Leave empty for the current date and time." in page and "Format:" not in page
+    assert 'Company <span class="opt">(optional)</span>' in page
+    future = (timezone.localdate() + timedelta(days=2)).strftime("%Y-%m-%dT12:00")
+    response = operator_client.post("/panel/enquiries/new/", {
+        **DATA, "channel": "phone", "received_at": future, "language": "en"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    error = html.index('id="id_received_at_error"')
+    assert "An enquiry cannot be received in the future." in html[error:error + 200]
+    field = html[html.index('name="received_at"') - 300:html.index('name="received_at"') + 300]
+    assert 'aria-invalid="true"' in field and "id_received_at_error" in field
+    assert 'class="msg msg-error"' not in html  # no banner: the error is beside the field
+    assert not Enquiry.objects.exists()
+
+
+def test_the_log_form_reads_naturally_in_polish(operator_client):
+    page = operator_client.get("/pl/panel/enquiries/new/").content.decode()
+    assert 'Firma <span class="opt">(opcjonalnie)</span>' in page
+    assert 'Data otrzymania <span class="opt">(opcjonalnie)</span>' in page
+    assert "Opcjonalnie" not in page  # said once, in the label
+    assert "Puste pole oznacza bieżącą datę i godzinę." in page
+
+
+def test_the_history_speaks_words_not_codes_in_both_languages(
+        operator_client, published, django_capture_on_commit_callbacks):
+    from privet.enquiries.services import submit_enquiry
+
+    user = get_user_model().objects.get(username="olga")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker sends, at once
+        enquiry = submit_enquiry(data={**DATA, "project_type": "web_app"}, client_ref="c1",
+                                 language="pl")
+    change_status(enquiry=enquiry, to_status="offer", actor=user, reason="Wysłana")
+    english = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    for words in ("Received through the contact form", "Contact form",
+                  "Project type: Web application", "Language: Polski",
+                  "Mail sent: Acknowledgement to the sender", "Worker", "Recipients: 1",
+                  "Mail not sent: Notice to operators",
+                  "No operator has an email address: add one to an account"):
+        assert words in english, words
+    for code in ("enquiry.mail_sent", "system:worker", "project_type:", "public:contact-form",
+                 "NoOperatorAddress", "client:"):
+        assert code not in english, code
+    polish = operator_client.get(f"/pl/panel/enquiries/{enquiry.pk}/").content.decode()
+    for words in ("Otrzymane przez formularz kontaktowy", "Rodzaj projektu: Aplikacja internetowa",
+                  "Wysłano wiadomość: Potwierdzenie dla nadawcy", "Proces roboczy",
+                  "Nie wysłano wiadomości: Powiadomienie dla operatorów",
+                  "Żaden operator nie ma adresu e-mail"):
+        assert words in polish, words
+    dashboard = operator_client.get("/panel/")
+    assert dashboard.context["unsent_total"] == 1  # the notice that went to nobody
+    assert "No operator has an email address" in dashboard.content.decode()
+
+
+def test_the_audit_log_names_users_and_links_enquiries_in_a_fixed_number_of_queries(
+        officer_client, make_operator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    piotr = get_user_model().objects.get(username="piotr")
+    first = logged(piotr)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert officer_client.get("/panel/audit/").status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(6):  # more events, by more users, about more enquiries
+        other = make_operator(f"op{n}")
+        logged(other, name=f"Person {n}")
+    assert queries() == few
+    page = officer_client.get("/panel/audit/").content.decode()
+    assert f'<a href="/panel/enquiries/{first.pk}/">enquiries.enquiry #{first.pk}</a>' in page
+    row = page[page.index(f"enquiries.enquiry #{first.pk}</a>") - 600:]
+    assert f"piotr<span class=\"sub\">user:{piotr.pk}</span>" in row
+    assert "op5" in page
+
+
+def test_a_back_dated_status_change_shows_its_day_not_an_invented_time(operator_client):
+    user = get_user_model().objects.get(username="olga")
+    enquiry = logged(user, received_at=timezone.now() - timedelta(days=10))
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                         {"to_status": "offer", "effective_date": day})
+    change = enquiry.status_changes.get(to_status="offer")
+    assert change.date_only
+    page = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert f'<time datetime="{day}">{day}</time>' in page
+    assert "23:59" not in page
+    assert "(entered " in page  # and when it was entered, which is a real time
+    event = AuditEvent.objects.get(action="enquiry.status_changed")
+    assert f'"on":"{day}"' in event.details.replace(" ", "")
+    # A change dated today keeps its real time.
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/", {"to_status": "project"})
+    assert not enquiry.status_changes.get(to_status="project").date_only
+
+
+def test_the_dashboard_tiles_and_ages_read_right_with_any_number(operator_client):
+    user = get_user_model().objects.get(username="olga")
+    for n in range(4):
+        logged(user, name=f"New {n}")
+    html = operator_client.get("/panel/").content.decode()
+    tile = html[html.index('class="tile tile-new"'):]
+    tile = tile[:tile.index("</a>")]
+    assert tile.index("New enquiry") < tile.index(">4<")  # "New enquiry: 4", not "4 New enquiry"
+    assert ">today<" in html and "0 days" not in html
+    polish = operator_client.get("/pl/panel/").content.decode()
+    assert ">dzisiaj<" in polish and "0 dni" not in polish
+    listed = operator_client.get("/pl/panel/enquiries/").content.decode()
+    assert "dzisiaj" in listed and "0 dni temu" not in listed

@@ -179,3 +179,32 @@ def test_the_admin_shows_no_second_factor_key_and_cannot_edit_a_device(admin_cli
     device.refresh_from_db()
     assert device.name == "Authenticator app" and device.key != "00" * 20
     assert admin_client_2fa.get("/panel/admin/otp_totp/totpdevice/").status_code == 200
+
+
+def test_not_even_a_superuser_can_add_a_second_factor_or_see_or_move_one(make_operator):
+    """A device added in the admin would show its key to whoever added it, and editing one
+    could hand it to another account: superusers too may only view and delete devices."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    root = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    TOTPDevice.objects.create(user=root, name="Authenticator app", confirmed=True)
+    client = sign_in(Client(), root)
+    olga = make_operator("olga", OPERATOR)
+    device = TOTPDevice.objects.get(user=olga)
+    assert client.get("/panel/admin/").status_code == 200
+    assert client.get("/panel/admin/otp_totp/totpdevice/add/").status_code == 403
+    assert client.post("/panel/admin/otp_totp/totpdevice/add/",
+                       {"user": root.pk, "name": "x", "key": "00" * 20}).status_code == 403
+    url = f"/panel/admin/otp_totp/totpdevice/{device.pk}/change/"
+    html = client.get(url).content.decode()
+    assert device.key not in html and device.key.upper() not in html
+    assert 'name="key"' not in html and 'name="user"' not in html  # shown, not editable
+    assert "olga" in html and "Delete" in html  # whose device it is; the reset stays
+    assert client.get(f"/panel/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/panel/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    assert client.post(url, {"user": root.pk, "name": "moved", "confirmed": "on"}).status_code == 403
+    device.refresh_from_db()
+    assert device.user_id == olga.pk and device.name == "Authenticator app"
+    listing = client.get("/panel/admin/otp_totp/totpdevice/").content.decode()
+    assert device.key not in listing and "Add TOTP device" not in listing

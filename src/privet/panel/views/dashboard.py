@@ -16,7 +16,7 @@ from privet.enquiries.selectors import mail_needing_attention, open_enquiries, s
 
 from ..access import panel_view
 from ..roles import VIEW_AUDIT
-from ..selectors import audit_actions, recent_audit_events
+from ..selectors import audit_actions, audit_rows, recent_audit_events
 
 DASHBOARD_OPEN_LIMIT = 8
 CONSENT_WINDOW_DAYS = 7
@@ -54,6 +54,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     page = Paginator(recent_audit_events(action=action), 50).get_page(request.GET.get("page"))
     return render(request, "panel/audit.html", {
-        "section": "audit", "page": page, "action": action, "actions": audit_actions(),
+        "section": "audit", "page": page, "rows": audit_rows(page.object_list),
+        "action": action, "actions": audit_actions(),
         "query": urlencode({"action": action}) if action else "",
     })

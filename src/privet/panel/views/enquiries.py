@@ -33,7 +33,13 @@ PAGE_SIZE = 25
 @panel_view()
 def enquiry_list(request: HttpRequest) -> HttpResponse:
     form = EnquiryFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    # A value that is not one of the choices (an old bookmark, a hand-edited link) is left out
+    # on its own, and the page says so; the other filters still apply.
+    filters: dict = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the valid fields even when another one is not
+        filters = form.cleaned_data
+    ignored = [str(form.fields[name].label) for name in form.errors]
     found = search_enquiries(q=filters.get("q", ""), status=filters.get("status") or None,
                              project_type=filters.get("project_type") or None,
                              mail_not_sent=filters.get("mail") == MAIL_NOT_SENT)
@@ -42,7 +48,7 @@ def enquiry_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "panel/enquiry_list.html", {
         "section": "enquiries", "form": form, "page": page, "query": query.urlencode(),
-        "filtered": any(filters.values()),
+        "filtered": any(filters.values()) or bool(ignored), "ignored": ignored,
     })
 
 
@@ -150,4 +156,6 @@ def enquiry_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Enquiry %(ref)s logged.") % {"ref": enquiry.reference})
             return redirect("panel:enquiry_detail", pk=enquiry.pk)
-    return render(request, "panel/enquiry_new.html", {"section": "enquiries", "form": form})
+    form.aria_setup()
+    return render(request, "panel/enquiry_new.html", {"section": "enquiries", "form": form},
+                  status=400 if form.is_bound else 200)
