@@ -212,7 +212,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("PRIVET_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not an absolute one
-# The names the policy declares (its essential cookies; privet.W003 checks they agree). Over HTTPS
+# The names the policy declares (its essential cookies; privet.E005 checks they agree). Over HTTPS
 # the __Host- prefix binds them to this host and path /, with Secure set.
 COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
 SESSION_COOKIE_NAME = COOKIE_PREFIX + "privet-session"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from privet.pseudonyms import subject_ref
@@ -97,3 +98,15 @@ def events_for_object(obj: models.Model) -> models.QuerySet[AuditEvent]:
 
 def events_for_subject(identifier: str) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_ref=subject_ref(identifier))
+
+
+def usernames(actors: Iterable[str]) -> dict[str, str]:
+    """``{"user:7": "olga"}`` for the ``user:<id>`` actors among ``actors`` (see
+    :func:`~.services.actor_label`): one query, none when no user is among them."""
+    ids = {int(a.split(":", 1)[1]) for a in actors
+           if a.startswith("user:") and a.split(":", 1)[1].isdecimal()}
+    if not ids:
+        return {}
+    User = get_user_model()
+    return {f"user:{pk}": name
+            for pk, name in User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD)}

@@ -138,7 +138,11 @@ def ensure_partitions(*, months_ahead: int = MONTHS_AHEAD, today: date | None = 
         except DatabaseError as exc:
             if month in month_partitions(using):
                 continue  # another process created it meanwhile
-            result.skipped.append(Skipped(month, _why_not(month, exc, using)))
+            # In a request (lock_timeout set) no further query: say what to run instead.
+            reason = (_why_not(month, exc, using) if lock_timeout is None else
+                      f"{partition_name(month)} not created ({type(exc).__name__}); run "
+                      "`privet manage consent_partitions` to see why and fix it.")
+            result.skipped.append(Skipped(month, reason))
             continue
         result.created.append(partition_name(month))
     return result
@@ -170,8 +174,13 @@ def keep_ahead(*, using: str = "default") -> None:
     month = month_start(timezone.now().astimezone(UTC).date())
     if _kept_ahead.get(using) == month:
         return
-    result = ensure_partitions(today=month, using=using, lock_timeout=REQUEST_LOCK_TIMEOUT)
     _kept_ahead[using] = month
+    try:
+        result = ensure_partitions(today=month, using=using, lock_timeout=REQUEST_LOCK_TIMEOUT)
+    except DatabaseError as exc:  # upkeep must never cost a visitor's receipt
+        logger.warning("consent receipts: partitions not checked (%s); run `privet manage "
+                       "consent_partitions`", type(exc).__name__)
+        return
     for name in result.created:
         logger.info("consent receipts: created partition %s", name)
     for skipped in result.skipped:

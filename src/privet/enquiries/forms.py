@@ -60,7 +60,28 @@ def validate_phone(value: str) -> None:
         )
 
 
-class EnquiryFieldsForm(forms.Form):
+class AriaFormMixin:
+    """``aria_setup()`` ties each field to its help text and errors (aria-describedby,
+    aria-invalid), for the fields ``aria_fields()`` names (default: all). Templates give the
+    help ``{auto_id}_help`` and each error ``{auto_id}_error``."""
+
+    def aria_fields(self) -> set[str] | None:
+        return None
+
+    def aria_setup(self) -> None:
+        wanted = self.aria_fields()
+        for bound in self:
+            if wanted is not None and bound.name not in wanted:
+                continue
+            ids = [f"{bound.auto_id}_help"] if bound.help_text else []
+            if bound.errors:
+                ids.append(f"{bound.auto_id}_error")
+                bound.field.widget.attrs["aria-invalid"] = "true"
+            if ids:
+                bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class EnquiryFieldsForm(AriaFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Your name"), max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -104,19 +125,8 @@ class EnquiryFieldsForm(forms.Form):
         """The cleaned fields, exactly what :func:`services.submit_enquiry` accepts."""
         return {name: self.cleaned_data[name] for name in ENQUIRY_FIELDS}
 
-    def aria_setup(self) -> None:
-        """Tie each field to its help text and errors (aria-describedby, aria-invalid)."""
-        for bound in self:
-            if bound.name not in ENQUIRY_FIELDS:
-                continue
-            ids = []
-            if bound.help_text:
-                ids.append(f"{bound.auto_id}_help")
-            if bound.errors:
-                ids.append(f"{bound.auto_id}_error")
-                bound.field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
+    def aria_fields(self) -> set[str] | None:
+        return set(ENQUIRY_FIELDS)  # not the spam-protection fields
 
 
 def _altcha_messages() -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -48,17 +47,6 @@ ACTION_TITLES = {
 HIDDEN_DETAILS = {"client", "mail", "note"}
 LANGUAGES = {"en": "English", "pl": "Polski"}  # each in its own name, as the forms show them
 MAIL_WAS = {"failed": _("not sent"), "stuck": _("stuck in the queue")}
-
-
-def usernames(actors: Iterable[str]) -> dict[str, str]:
-    """``{"user:7": "olga"}`` for the ``user:<id>`` actors among ``actors`` (one query, none
-    when there is no user among them)."""
-    ids = {int(a.split(":", 1)[1]) for a in actors
-           if a.startswith("user:") and a.split(":", 1)[1].isdecimal()}
-    if not ids:
-        return {}
-    return {f"user:{pk}": name for pk, name in get_user_model().objects.filter(pk__in=ids)
-            .values_list("pk", get_user_model().USERNAME_FIELD)}
 
 
 def actor_name(actor: str, names: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from privet.audit.models import AuditEvent
+from privet.audit.selectors import usernames
 
 from . import history
 from .casefold import contains_any
@@ -123,7 +124,7 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
         .exclude(action__in=_SHOWN_ELSEWHERE)
         .order_by("seq")
     )
-    names = history.usernames(e.actor for e in events)
+    names = usernames(e.actor for e in events)
 
     def who(user) -> str:
         return user.get_username() if user is not None else gettext("System")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import traceback
 from datetime import timedelta
 
 import stamina
@@ -84,6 +85,9 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
     # Any failure, not only SMTP's: it is recorded for the operators and raised again below.
     except Exception as exc:
         failure = type(exc).__name__
+        if not isinstance(exc, OSError | PrivetError):  # a bug (template, database): say where,
+            log.error("enquiries: %s mail of enquiry %s failed with %s at:\n%s", kind, enquiry_id,
+                      failure, "".join(traceback.format_tb(exc.__traceback__)))  # not what
     if failure:
         # Outside the except block, so neither the log, the error recorded nor the task's stored
         # traceback carries the exception's message (SMTP errors quote the addresses).

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privet.enquiries.forms import AriaFormMixin
+
 
 class TotpForm(forms.Form):
     token = forms.CharField(
@@ -50,7 +52,7 @@ class EnquiryFilterForm(forms.Form):
         self.fields["project_type"].choices = [("", _("Any type")), *ProjectType.choices]
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(AriaFormMixin, forms.Form):
     """The status change: the new status (the button pressed), a reason, and the day it took
     effect (a contract signed last week); the lifecycle's own checks stay in the service."""
 
@@ -72,14 +74,6 @@ class StatusChangeForm(forms.Form):
         attrs["max"] = today.isoformat()
         if earliest:
             attrs["min"] = earliest.isoformat()
-
-    def aria_setup(self) -> None:
-        """Tie the date to its help text and error (aria-describedby, aria-invalid)."""
-        bound = self["effective_date"]
-        ids = [f"{bound.auto_id}_help"] + ([f"{bound.auto_id}_error"] if bound.errors else [])
-        bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
-        if bound.errors:
-            bound.field.widget.attrs["aria-invalid"] = "true"
 
     def clean_effective_date(self) -> date | None:
         day = self.cleaned_data["effective_date"]
@@ -149,15 +143,8 @@ def log_enquiry_form_class() -> type[forms.Form]:
                                             code="future")
             return when
 
-        def aria_setup(self) -> None:
-            """Tie every field to its hint and error (aria-describedby, aria-invalid)."""
-            for bound in self:
-                ids = [f"{bound.auto_id}_help"] if bound.help_text else []
-                if bound.errors:
-                    ids.append(f"{bound.auto_id}_error")
-                    bound.field.widget.attrs["aria-invalid"] = "true"
-                if ids:
-                    bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
+        def aria_fields(self) -> set[str] | None:
+            return None  # every field, the operator's extras too
 
     return LogEnquiryForm
 

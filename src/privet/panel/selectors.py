@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from privet.audit.models import AuditEvent
-from privet.enquiries.history import usernames
+from privet.audit.selectors import usernames
 from privet.enquiries.models import Enquiry
 
 

@@ -312,13 +312,16 @@ def test_a_choice_the_server_did_not_store_changes_nothing_and_says_so(site, con
     assert ConsentReceipt.objects.count() == 1
 
 
-def test_a_withdrawal_the_server_did_not_store_is_not_pretended(site, context):
+def test_a_withdrawal_holds_even_when_its_receipt_cannot_be_stored(site, context):
+    """Stopping needs no proof: a failed withdrawal still stops the gated script and is kept in
+    the cookie; the banner says the choice could not be saved. (A grant would wait.)"""
     page = context.new_page()
     page.goto(site + DEMO)
     with receipt_response(page):
         page.get_by_role("button", name="Accept all").click()
     page.wait_for_function("() => window.__consent !== undefined")
     before = {c["name"]: c["value"] for c in context.cookies()}["privet_consent"]
+    assert before.endswith(".analytics-marketing")
 
     page.route(RECEIPTS, lambda route: route.fulfill(status=503))
     page.get_by_role("button", name="Cookie settings").click()
@@ -326,8 +329,13 @@ def test_a_withdrawal_the_server_did_not_store_is_not_pretended(site, context):
         page.get_by_role("button", name="Reject all").click()
     expect(page.get_by_role("alert")).to_have_text(SAVE_FAILED)
     expect(banner(page)).to_be_visible()
-    assert {c["name"]: c["value"] for c in context.cookies()}["privet_consent"] == before
-    assert page.evaluate("privet.consent.granted('analytics')") is True  # as before, visibly
+    assert page.evaluate("privet.consent.granted('analytics')") is False
+    after = {c["name"]: c["value"] for c in context.cookies()}["privet_consent"]
+    assert after != before and after.endswith(".")  # the same visitor, nothing granted
+    assert after.split(".")[0] == before.split(".")[0]
+    assert "_ga" not in cookie_names(context)
+    urls = load_with_stored_choice(page, site + DEMO)  # and it stays withdrawn
+    assert beacons(urls) == []
     assert ConsentReceipt.objects.count() == 1
 
 

@@ -110,7 +110,7 @@ def test_a_mail_server_that_is_down_is_retried_then_the_mail_fails(stored, smtp_
 
 
 def test_a_template_error_fails_the_mail_instead_of_leaving_it_running(
-        stored, smtp_server, settings, tmp_path):
+        stored, smtp_server, settings, tmp_path, caplog):
     broken = tmp_path / "enquiries" / "mail"
     broken.mkdir(parents=True)
     (broken / "acknowledgement.txt").write_text("{% if %}broken{% endif %}")
@@ -121,6 +121,9 @@ def test_a_template_error_fails_the_mail_instead_of_leaving_it_running(
     mail = mail_of(stored)
     assert (mail.state, mail.attempts, mail.error) == (MailState.FAILED, 1, "TemplateSyntaxError")
     assert inbox.messages == []
+    # A bug says where it happened (the frames), not what the exception said.
+    assert "failed with TemplateSyntaxError at:" in caplog.text and "notifications.py" in caplog.text
+    assert_no_address(caplog.text)
 
 
 @pytest.mark.parametrize(("exc", "transient"), [

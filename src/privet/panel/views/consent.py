@@ -3,7 +3,6 @@ that prove one visitor's choices (the visitor id is in their ``privet_consent`` 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
@@ -12,14 +11,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from privet.consent.selectors import consent_rates, purpose_labels, receipts_for_visitor
+from privet.consent.selectors import daily_rates, purpose_labels, receipts_for_visitor
+from privet.consent.services import VISITOR_ID_RE
 
 from ..access import panel_view
 from ..roles import VIEW_AUDIT
 
 WINDOWS = (7, 30, 90)  # days the rates table can cover
 DEFAULT_WINDOW = 30
-VISITOR_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 RECEIPTS_SHOWN = 200  # one browser's choices; more would mean a script, not a person
 
 
@@ -29,10 +28,7 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
     days = int(asked) if asked in {str(w) for w in WINDOWS} else DEFAULT_WINDOW
     today = timezone.localdate()
     labels = purpose_labels(lang=get_language())
-    rates = consent_rates(since=today - timedelta(days=days - 1), until=today, purposes=list(labels))
-    by_day: dict = {}
-    for r in rates:
-        by_day.setdefault(r.day, {"day": r.day, "receipts": r.receipts, "cells": []})["cells"].append(r)
+    rows = daily_rates(since=today - timedelta(days=days - 1), until=today, purposes=list(labels))
     visitor = request.GET.get("visitor", "").strip().lower()
     error = ""
     receipts = None
@@ -40,9 +36,10 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
         error = _("A visitor id is 32 hexadecimal characters, the part of the privet_consent cookie "
                   "before the first dot.")
     elif visitor:
-        receipts = list(receipts_for_visitor(visitor)[:RECEIPTS_SHOWN])
+        # Newest first: the choice in force is the one to prove, whatever came before it.
+        receipts = list(receipts_for_visitor(visitor).reverse()[:RECEIPTS_SHOWN])
     return render(request, "panel/consent.html", {
         "section": "consent", "days": days, "windows": WINDOWS, "labels": labels,
-        "rows": sorted(by_day.values(), key=lambda row: row["day"], reverse=True),
+        "rows": rows,
         "visitor": visitor, "visitor_error": error, "receipts": receipts,
     })

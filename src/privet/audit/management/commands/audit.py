@@ -26,6 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, **options):
         if options.get("background"):
+            if options.get("anchor"):
+                raise CommandError("--anchor needs the file on this machine; run it without "
+                                   "--background (the worker's outcome goes to its log only).")
             from privet.audit.tasks import verify_audit_chain
 
             result = verify_audit_chain.enqueue()
