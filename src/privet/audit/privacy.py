@@ -1,4 +1,29 @@
-from privet.registry import registry
+"""The audit log for the rights engine: what was done with a person's data, never erased.
+
+Events hold a keyed pseudonym of the person (``subject_ref``), which is still personal data
+(GDPR Recital 26: we hold the key), so an access request gets the events about the person:
+what happened and when. They are not corrected, restricted or erased: the log is the evidence
+of how every request and change was handled (accountability, Art. 5(2)), append-only and hash
+chained, and it holds no identifier to correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+
+from privet.pseudonyms import subject_ref
+from privet.registry import (
+    ActionReport,
+    ErasureReport,
+    Kept,
+    SourcePlan,
+    SubjectQuery,
+    refuse_unknown_attributes,
+    registry,
+)
 
 from .models import AuditEvent
 
@@ -9,3 +34,68 @@ registry.personal_data(
         "details": "append_event refuses emails, IP addresses and personal keys in details",
     },
 )
+registry.no_retention_target(
+    AuditEvent,
+    "an append-only hash chain: removing an event would break the evidence of every later one; "
+    "it holds a keyed pseudonym, never an email, phone or address",
+)
+
+EVIDENCE_REASON = (
+    "The audit log is the evidence of how your data and requests were handled (GDPR Art. 5(2)); "
+    "it holds a keyed pseudonym of you, never your email or phone, and cannot be changed."
+)
+
+
+def _events(subject: SubjectQuery) -> tuple[QuerySet[AuditEvent], dict[str, str]]:
+    """The person's events, and which identifier each pseudonym stands for."""
+    refs = {subject_ref(value): kind for kind, value in subject.identifiers().items()}
+    return AuditEvent.objects.filter(subject_ref__in=refs).order_by("seq"), refs
+
+
+class AuditSource:
+    name = "audit"
+    role = "controller"
+    models = (AuditEvent,)
+    attributes: frozenset[str] = frozenset()
+
+    def plan(self, subject: SubjectQuery) -> SourcePlan:
+        records = _events(subject)[0].count()
+        return SourcePlan(self.name, records, {"contact_details": records} if records else {},
+                          (Kept(records, EVIDENCE_REASON),) if records else ())
+
+    def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
+        events, refs = _events(subject)
+        identifiers = subject.identifiers()
+        return {"audit_events": [
+            {"at": e.created_at.isoformat(), "action": e.action, "object": e.object_type,
+             "about": identifiers[refs[e.subject_ref]]}
+            for e in events.only("created_at", "action", "object_type", "subject_ref")
+        ]}
+
+    def _kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:
+        records = _events(subject)[0].count()
+        return (Kept(records, EVIDENCE_REASON),) if records else ()
+
+    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
+                request_ref: str) -> ActionReport:
+        refuse_unknown_attributes(self, changes)
+        return ActionReport(self.name)
+
+    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self._kept(subject))
+
+    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
+                         request_ref: str) -> ActionReport:
+        return ActionReport(self.name)
+
+    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self._kept(subject))
+
+    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
+        return ErasureReport(self.name, 0, self._kept(subject))
+
+    def is_restricted(self, record: Any) -> bool:
+        return False
+
+
+registry.subject_source(AuditSource())

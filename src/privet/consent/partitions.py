@@ -240,6 +240,14 @@ def latest_droppable_month(declaration: Declaration, today: date) -> date:
     return add_months(month_start(today), -(CONSENT_COOKIE_MONTHS + keep))
 
 
+def drop_month(month: date, using: str = "default") -> str:
+    """Drop one month's partition (the caller checked that all its receipts expired)."""
+    name = partition_name(month)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{name}"')
+    return name
+
+
 def drop_partitions_before(
     month: date, *, declaration: Declaration, today: date, using: str = "default"
 ) -> list[str]:

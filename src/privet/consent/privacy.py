@@ -1,6 +1,36 @@
-from privet.registry import registry
+"""Consent receipts for the rights and retention engines.
 
+A receipt is the proof of one cookie choice (GDPR Art. 7(1)), found by the visitor id in the
+person's consent cookie. It can be exported but not corrected, restricted or erased on request:
+a new choice is a new receipt, and proof of consent is kept, under the declared rule for
+technical data kept for legal obligations, for its period after the consent is withdrawn or
+replaced. No column records that moment; a choice lasts at most as long as the consent cookie,
+a year, so the target counts from a year after the receipt (conservative: kept longer, never
+shorter). Whole months expire by partition drop (``services.expire_receipts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from privet.policy.selectors import declaration_in_force
+from privet.registry import (
+    ActionReport,
+    ErasureReport,
+    Kept,
+    RetentionTarget,
+    RuleRef,
+    SourcePlan,
+    SubjectQuery,
+    TriggerTime,
+    refuse_unknown_attributes,
+    registry,
+)
+
+from . import services
 from .models import ConsentReceipt
+from .selectors import receipts_for_visitor
 
 registry.personal_data(
     ConsentReceipt,
@@ -13,43 +43,82 @@ registry.personal_data(
     },
 )
 
+CONSENT_COOKIE_LIFETIME = "12m"  # Max-Age of the privet_consent cookie (consent.js)
+TARGET = RetentionTarget(
+    name="consent.receipts", model=ConsentReceipt, categories=frozenset({"technical_data"}),
+    purposes=frozenset({"legal_obligations"}),
+    triggers={"consent_withdrawn": TriggerTime("created_at", CONSENT_COOKIE_LIFETIME)},
+    expire=lambda records, *, actor, run_ref: services.expire_receipts(
+        receipts=records, actor=actor, run_ref=run_ref),
+)
+registry.retention_target(TARGET)
+
+PROOF_REASON = ("Kept as proof of your cookie choice (GDPR Art. 7(1)) for the period the policy "
+                "states after it is withdrawn or replaced; to change it, use the Cookie settings "
+                "link.")
+
+
+def _proof_rules() -> tuple[RuleRef, ...]:
+    declaration = declaration_in_force()
+    return tuple(RuleRef.of(r) for r in TARGET.rules(declaration)) if declaration else ()
+
 
 class ConsentReceiptSource:
-    """Consent receipts for the rights engine, found by the visitor id in the person's cookie.
-
-    They can be exported but not rectified, restricted or erased on request: each one is the
-    proof of a choice (GDPR Art. 7(1)); a new choice is a new receipt, and whole months expire
-    by partition drop under the declared retention rule.
-    """
+    """The rights engine's view of consent receipts (by visitor id only)."""
 
     name = "consent_receipts"
+    role = "controller"
+    models = (ConsentReceipt,)
+    attributes: frozenset[str] = frozenset()
 
-    def find(self, subject):
-        from .selectors import receipts_for_visitor
+    def _receipts(self, subject: SubjectQuery):
+        if not subject.visitor_id:
+            return ConsentReceipt.objects.none()
+        return receipts_for_visitor(subject.visitor_id)
 
-        return list(receipts_for_visitor(subject.visitor_id)) if subject.visitor_id else []
+    def plan(self, subject: SubjectQuery) -> SourcePlan:
+        records = self._receipts(subject).count()
+        return SourcePlan(
+            source=self.name, records=records,
+            holdings={"technical_data": records} if records else {},
+            kept=(Kept(records, PROOF_REASON, _proof_rules()),) if records else (),
+        )
 
-    def export(self, subject) -> dict:
+    def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         return {"consent_receipts": [
-            {"created_at": r.created_at.isoformat(), "site": r.site, "choices": r.choices,
-             "method": r.method, "gpc": r.gpc, "policy_hash": r.policy_hash,
-             "banner_version": r.banner_version, "language": r.language,
-             "browser": r.user_agent_family}
-            for r in self.find(subject)
+            {"created_at": r.created_at.isoformat(), "site": r.site, "visitor_id": r.visitor_id,
+             "choices": r.choices, "method": r.method, "gpc": r.gpc,
+             "policy_hash": r.policy_hash, "banner_version": r.banner_version,
+             "language": r.language, "browser": r.user_agent_family}
+            for r in self._receipts(subject)
         ]}
 
-    def rectify(self, subject, changes) -> int:
-        return 0
+    def _unchanged(self, subject: SubjectQuery) -> tuple[Kept, ...]:
+        records = self._receipts(subject).count()
+        return (Kept(records, PROOF_REASON, _proof_rules()),) if records else ()
 
-    def restrict(self, subject) -> int:
-        return 0
+    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
+                request_ref: str) -> ActionReport:
+        refuse_unknown_attributes(self, changes)
+        return ActionReport(self.name)  # nothing to correct: no attribute held
 
-    def erase(self, subject) -> int:
-        return 0
+    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        # A receipt is used for nothing but proof: there is no processing to restrict.
+        return ActionReport(self.name, 0, self._unchanged(subject))
 
-    def retention_reason(self, record) -> str | None:
-        return ("Kept as proof of your cookie choice (GDPR Art. 7(1)) for 3 years after it is "
-                "withdrawn or replaced; to change it, use the Cookie settings link.")
+    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
+                         request_ref: str) -> ActionReport:
+        return ActionReport(self.name)
+
+    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        # Proof of consent rests on a legal obligation (Art. 6(1)(c)), not legitimate interest.
+        return ActionReport(self.name, 0, self._unchanged(subject))
+
+    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
+        return ErasureReport(self.name, 0, self._unchanged(subject))
+
+    def is_restricted(self, record: Any) -> bool:
+        return False
 
 
 registry.subject_source(ConsentReceiptSource())

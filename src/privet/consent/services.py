@@ -8,7 +8,13 @@ audit log records what operators do with receipts (exports, partition drops) ins
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time
 
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+
+from privet.audit.services import Actor, append_event
 from privet.errors import PrivetError
 
 from . import partitions
@@ -111,3 +117,38 @@ def record_consent(
         user_agent_family=user_agent_family(user_agent),
     )
 
+
+
+@transaction.atomic
+def expire_receipts(*, receipts: QuerySet[ConsentReceipt], actor: Actor = "system:retention",
+                    run_ref: str = "") -> int:
+    """Remove expired receipts the only way an append-only table allows: whole months.
+
+    On PostgreSQL a monthly partition all of whose receipts are in ``receipts`` (the retention
+    engine found them expired) is dropped, one ``DROP TABLE`` for the month, and audited;
+    a month with any receipt still needed waits for a later run. Elsewhere (SQLite, the default
+    partition) nothing is removed: the append-only triggers refuse row deletes. Returns how
+    many receipts were removed.
+    """
+    if not partitions.is_partitioned():
+        return 0
+    per_month = (receipts.order_by().annotate(month=TruncMonth("created_at", tzinfo=UTC))
+                 .values("month").annotate(n=Count("id")))
+    existing = set(partitions.month_partitions())
+    removed, dropped = 0, []
+    for row in per_month:
+        month = row["month"].date()
+        if month not in existing:
+            continue
+        start, end = (datetime.combine(m, time.min, UTC)
+                      for m in (month, partitions.add_months(month, 1)))
+        if ConsentReceipt.objects.filter(created_at__gte=start, created_at__lt=end).count() != row["n"]:
+            continue
+        removed += row["n"]
+        dropped.append(partitions.drop_month(month))
+    if dropped:
+        append_event(actor=actor, action="consent.partitions_dropped",
+                     object_type="consent.consentreceipt",
+                     details={"partitions": dropped, "receipts": removed,
+                              **({"run_ref": run_ref} if run_ref else {})})
+    return removed

@@ -88,6 +88,8 @@ class Enquiry(models.Model):
     last_contact_at = models.DateTimeField(_("last contact"), default=timezone.now)
     # Art. 18: kept but not otherwise used while a restriction of processing is in force.
     restricted_at = models.DateTimeField(_("processing restricted"), null=True, blank=True)
+    # Art. 21(1): the person objected to processing based on legitimate interest; not worked on.
+    objected_at = models.DateTimeField(_("objected to processing"), null=True, blank=True)
 
     language = models.CharField(_("language"), max_length=8, default="en")
     policy_version = models.CharField(
@@ -111,9 +113,10 @@ class Enquiry(models.Model):
             models.Index(fields=["status", "received_at"], name="enq_status_received_idx"),
             # The rights engine finds one person's enquiries by email (EnquirySource.find).
             models.Index(fields=["email"], name="enq_email_idx"),
-            # Retention: closed enquiries past 12 months (privacy.expire_closed_enquiries).
+            # Retention: closed enquiries past 12 months (RetentionTarget.candidates of the
+            # targets in privacy.py filter on closed_at).
             models.Index(fields=["status", "closed_at"], name="enq_status_closed_idx"),
-            # Retention: ended projects past 6 years (privacy.expire_ended_projects).
+            # Retention: ended projects past 6 years (the "enquiries.projects" target).
             models.Index(fields=["status", "project_ended_at"], name="enq_status_ended_idx"),
         ]
 
@@ -140,6 +143,11 @@ class Enquiry(models.Model):
         if self.status == Status.ENDED:
             return ("contract_end", self.project_ended_at)
         return None
+
+    def kept_for_claims(self) -> bool:
+        """Whether a contract was signed, so the project's records are kept while the claims
+        period runs, whatever an erasure request asks (no query)."""
+        return self.status in (Status.PROJECT, Status.ENDED)
 
 
 class EnquiryNote(models.Model):

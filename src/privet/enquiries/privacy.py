@@ -1,31 +1,44 @@
-"""What the enquiries app stores about people, and how the rights and retention engines act on it.
+"""What the enquiries app stores about people, and how the rights and retention engines reach it.
 
-Enquiries are the studio's own data (it is the controller), found by the person's email or phone.
-Retention follows the declaration:
+Registrations and thin adapters only: every write lives in :mod:`.services`, every read in
+:mod:`.selectors`. Enquiries are the studio's own data (it is the controller), found by the
+person's email or phone.
 
-- an enquiry (or offer) closed without a contract: contact details and message 12 months after
-  ``closed_at`` (trigger ``enquiry_closed``, purposes ``enquiries`` and ``offers``);
-- a project: 6 years after ``project_ended_at`` to the end of that year (trigger ``contract_end``,
-  purpose ``delivery``, Civil Code Art. 118).
+Retention (the periods come from the declaration; these say which rules apply to which records):
 
-An enquiry that is still running (new, offer, project) counts down nothing; that is also why
-erasure keeps a project's record (:meth:`EnquirySource.retention_reason`).
+- an enquiry closed without an offer serves the purpose ``enquiries``; one that got an offer also
+  ``offers``; both count from ``enquiry_closed`` (``closed_at``);
+- a project (a contract was signed) also serves ``delivery`` and counts from ``contract_end``
+  (``project_ended_at``), to the end of that year in the default declaration (Civil Code Art. 118).
+
+An enquiry that is still running counts down nothing; that is also why erasure keeps a
+project's record (:meth:`~.models.Enquiry.kept_for_claims`). Notes, status history and mail rows
+belong to their enquiry and go with it (cascade).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q
 
-from privet.audit.services import append_event
-from privet.registry import RetentionHook, SubjectQuery, registry
+from privet.policy.selectors import declaration_in_force
+from privet.registry import (
+    ActionReport,
+    ErasureReport,
+    Kept,
+    RetentionTarget,
+    RuleRef,
+    SourcePlan,
+    SubjectQuery,
+    refuse_unknown_attributes,
+    registry,
+)
 
+from . import services
 from .models import Enquiry, EnquiryNote, EnquiryStatusChange, OutgoingMail, Status
+from .selectors import enquiries_of_subject
 
 registry.personal_data(
     Enquiry,
@@ -53,167 +66,156 @@ registry.personal_data(
     },
 )
 
-# Fields a rights request may correct (Art. 16); the rest is our own record of the enquiry.
-RECTIFIABLE = {"name", "company", "email", "phone"}
-MIN_PHONE_DIGITS = 7
+CATEGORIES = frozenset({"contact_details", "communication_content"})
 CONTRACT_REASON = (
-    "A contract was signed: the project's records are kept for 6 years after it ends, to the end "
-    "of that calendar year, to secure possible claims (Polish Civil Code, Art. 118)."
+    "A contract was signed: the project's records are kept for the period the policy states "
+    "after it ends, to secure possible claims (Polish Civil Code, Art. 118)."
+)
+NO_LEGITIMATE_INTEREST = (
+    "None of the purposes of an enquiry rests on legitimate interest in the policy in force, "
+    "so there is no processing to object to (GDPR Art. 21(1))."
 )
 
+def _expire(records, *, actor: Any, run_ref: str) -> int:
+    return services.expire_enquiries(enquiries=records, actor=actor, run_ref=run_ref)
 
-def _matching(subject: SubjectQuery) -> QuerySet[Enquiry]:
-    match = Q(pk__in=[])
-    if subject.email:
-        match |= Q(email__iexact=subject.email.strip())
-    if subject.phone:
-        # All the digits, in order, and nothing more: "+48 600-100-200" matches "+48600100200",
-        # but a shorter or differently prefixed number never matches someone else's.
-        digits = "".join(ch for ch in subject.phone if ch.isascii() and ch.isdigit())
-        if len(digits) >= MIN_PHONE_DIGITS:
-            match |= Q(phone__regex=r"^\D*" + r"\D*".join(digits) + r"\D*$")
-    return Enquiry.objects.filter(match).order_by("received_at", "pk")
+
+TARGETS = (
+    RetentionTarget(
+        name="enquiries.without_offer", model=Enquiry, categories=CATEGORIES,
+        purposes=frozenset({"enquiries"}), triggers={"enquiry_closed": "closed_at"},
+        scope=Q(offer_at__isnull=True), held=Q(restricted_at__isnull=False),
+        expire=_expire,
+    ),
+    RetentionTarget(
+        name="enquiries.offers", model=Enquiry, categories=CATEGORIES,
+        purposes=frozenset({"enquiries", "offers"}), triggers={"enquiry_closed": "closed_at"},
+        scope=Q(offer_at__isnull=False, contract_signed_at__isnull=True),
+        held=Q(restricted_at__isnull=False), expire=_expire,
+    ),
+    RetentionTarget(
+        name="enquiries.projects", model=Enquiry, categories=CATEGORIES,
+        purposes=frozenset({"enquiries", "offers", "delivery"}),
+        triggers={"contract_end": "project_ended_at"},
+        scope=Q(contract_signed_at__isnull=False), held=Q(restricted_at__isnull=False),
+        expire=_expire,
+    ),
+)
+for _target in TARGETS:
+    registry.retention_target(_target)
+for _model in (EnquiryNote, EnquiryStatusChange):
+    registry.no_retention_target(_model, "part of its enquiry: deleted with it (cascade)")
+
+
+def _claims_rules() -> tuple[RuleRef, ...]:
+    """The declared rules that keep a project's records (those counting from its end)."""
+    declaration = declaration_in_force()
+    if declaration is None:
+        return ()
+    return tuple(RuleRef.of(r) for r in TARGETS[2].rules(declaration) if r.after == "contract_end")
+
+
+def _objectionable() -> bool:
+    """Whether any purpose of an enquiry rests on legitimate interest (Art. 6(1)(f))."""
+    declaration = declaration_in_force()
+    if declaration is None:
+        return False
+    purposes = {p for target in TARGETS for p in target.purposes}
+    return any(declaration.legal_basis(b).article == "6(1)(f)"
+               for p in declaration.purposes if p.id in purposes for b in p.legal_bases)
 
 
 class EnquirySource:
     """The rights engine's view of enquiries, their notes and status history."""
 
     name = "enquiries"
+    role = "controller"
+    models = (Enquiry, EnquiryNote, EnquiryStatusChange)
+    attributes = frozenset(services.ATTRIBUTE_FIELDS)
 
-    def find(self, subject: SubjectQuery) -> Iterable[Enquiry]:
-        """The person's enquiries (one query)."""
-        return list(_matching(subject))
+    def plan(self, subject: SubjectQuery) -> SourcePlan:
+        """Counts only (one query): every enquiry holds contact details and a message."""
+        counts = enquiries_of_subject(subject).order_by().aggregate(
+            records=Count("pk"),
+            contract=Count("pk", filter=Q(status__in=(Status.PROJECT, Status.ENDED))),
+            restricted=Count("pk", filter=Q(restricted_at__isnull=False)),
+        )
+        records = counts["records"]
+        kept = (Kept(counts["contract"], CONTRACT_REASON, _claims_rules()),) if counts["contract"] else ()
+        return SourcePlan(source=self.name, records=records,
+                          holdings={c: records for c in sorted(CATEGORIES)} if records else {},
+                          kept=kept, restricted=counts["restricted"])
 
-    def export(self, subject: SubjectQuery) -> dict[str, Any]:
+    def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         """Everything stored about the person, as JSON-ready data (four queries)."""
-        enquiries = list(_matching(subject).prefetch_related("notes", "status_changes", "mail"))
-        return {
-            "enquiries": [
-                {
-                    "reference": e.reference,
-                    "received_at": e.received_at.isoformat(),
-                    "channel": e.channel,
-                    "name": e.name,
-                    "company": e.company,
-                    "email": e.email,
-                    "phone": e.phone,
-                    "project_type": e.project_type,
-                    "message": e.message,
-                    "status": e.status,
-                    "dates": {
-                        f: getattr(e, f).isoformat()
-                        for f in ("offer_at", "contract_signed_at", "project_ended_at", "closed_at",
-                                  "last_contact_at", "restricted_at")
-                        if getattr(e, f)
-                    },
-                    "language": e.language,
-                    "notes": [{"at": n.created_at.isoformat(), "text": n.body} for n in e.notes.all()],
-                    "history": [
-                        {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status,
-                         "reason": c.reason}
-                        for c in e.status_changes.all()
-                    ],
-                    "mail": [
-                        {"mail": m.kind, "state": m.state,
-                         "at": (m.finished_at or m.queued_at).isoformat()}
-                        for m in e.mail.all()
-                    ],
-                }
-                for e in enquiries
-            ]
-        }
+        enquiries = enquiries_of_subject(subject).prefetch_related("notes", "status_changes", "mail")
+        return {"enquiries": [_exported(e) for e in enquiries]}
 
-    @transaction.atomic
-    def rectify(self, subject: SubjectQuery, changes: dict[str, Any]) -> int:
-        """Correct contact details on every matching enquiry; returns how many changed."""
-        unknown = set(changes) - RECTIFIABLE
-        if unknown:
-            raise ValueError(f"enquiries cannot rectify {', '.join(sorted(unknown))}")
-        count = 0
-        for enquiry in _matching(subject).select_for_update():
-            for key, value in changes.items():
-                setattr(enquiry, key, value)
-            enquiry.full_clean(exclude=["created_by"])
-            enquiry.save(update_fields=[*changes, "updated_at"])
-            append_event(actor="system:rights", action="enquiry.rectified", obj=enquiry,
-                         subject=enquiry.email, details={"fields": sorted(changes)})
-            count += 1
-        return count
+    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
+                request_ref: str) -> ActionReport:
+        refuse_unknown_attributes(self, changes)
+        changed = services.rectify_enquiries(enquiries=enquiries_of_subject(subject),
+                                             changes=dict(changes), actor=actor,
+                                             request_ref=request_ref)
+        return ActionReport(self.name, changed)
 
-    @transaction.atomic
-    def restrict(self, subject: SubjectQuery) -> int:
-        """Mark the person's enquiries as restricted (Art. 18); returns how many were marked."""
-        count = 0
-        for enquiry in _matching(subject).filter(restricted_at__isnull=True).select_for_update():
-            enquiry.restricted_at = timezone.now()
-            enquiry.save(update_fields=["restricted_at", "updated_at"])
-            append_event(actor="system:rights", action="enquiry.restricted", obj=enquiry,
-                         subject=enquiry.email, details={})
-            count += 1
-        return count
+    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, services.restrict_enquiries(
+            enquiries=enquiries_of_subject(subject), actor=actor, request_ref=request_ref))
 
-    @transaction.atomic
-    def erase(self, subject: SubjectQuery) -> int:
-        """Delete the person's enquiries that no duty keeps (with notes and history); the
-        others stay, and :meth:`retention_reason` says why. Returns how many were deleted."""
-        erased = 0
-        for enquiry in _matching(subject).select_for_update():
-            if self.retention_reason(enquiry) is None:
-                _delete(enquiry, action="enquiry.erased", actor="system:rights")
-                erased += 1
-        return erased
+    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
+                         request_ref: str) -> ActionReport:
+        return ActionReport(self.name, services.lift_enquiry_restriction(
+            enquiries=enquiries_of_subject(subject), actor=actor, request_ref=request_ref))
 
-    def retention_reason(self, record: Any) -> str | None:
-        if isinstance(record, Enquiry) and record.status in (Status.PROJECT, Status.ENDED):
-            return CONTRACT_REASON
-        return None
+    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        if not _objectionable():
+            records = enquiries_of_subject(subject).count()
+            return ActionReport(self.name, 0,
+                                (Kept(records, NO_LEGITIMATE_INTEREST),) if records else ())
+        return ActionReport(self.name, services.record_enquiry_objection(
+            enquiries=enquiries_of_subject(subject), actor=actor, request_ref=request_ref))
+
+    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
+        erased, kept = services.erase_enquiries(enquiries=enquiries_of_subject(subject),
+                                                actor=actor, request_ref=request_ref)
+        return ErasureReport(self.name, erased,
+                             (Kept(kept, CONTRACT_REASON, _claims_rules()),) if kept else ())
+
+    def is_restricted(self, record: Any) -> bool:
+        enquiry = record.enquiry if isinstance(record, EnquiryNote | EnquiryStatusChange) else record
+        return enquiry.restricted_at is not None
 
 
-def _delete(enquiry: Enquiry, *, action: str, actor: str) -> None:
-    append_event(actor=actor, action=action, obj=enquiry, subject=enquiry.email,
-                 details={"status": enquiry.status, "channel": enquiry.channel})
-    enquiry.delete()  # notes and status changes cascade
-
-
-def _expire(qs: QuerySet[Enquiry], trigger_field: str,
-            cutoff_for: Callable[[datetime], datetime]) -> int:
-    """Delete the enquiries in ``qs`` whose rule has run out; returns how many."""
-    now = timezone.now()
-    expired = 0
-    with transaction.atomic():
-        # A restricted enquiry (Art. 18) is kept: the person asked for storage, not deletion.
-        candidates = qs.filter(**{f"{trigger_field}__lte": now}, restricted_at__isnull=True)
-        candidates = candidates.select_for_update()
-        for enquiry in candidates:
-            if cutoff_for(getattr(enquiry, trigger_field)) <= now:
-                _delete(enquiry, action="enquiry.expired", actor="system:retention")
-                expired += 1
-    return expired
-
-
-def expire_closed_enquiries(cutoff_for: Callable[[datetime], datetime]) -> int:
-    """Enquiries closed without an offer: rule (contact_details | communication_content,
-    enquiries, after enquiry_closed)."""
-    return _expire(Enquiry.objects.filter(status=Status.CLOSED, offer_at__isnull=True), "closed_at",
-                   cutoff_for)
-
-
-def expire_closed_offers(cutoff_for: Callable[[datetime], datetime]) -> int:
-    """Offers that did not become a contract: rule (..., offers, after enquiry_closed)."""
-    return _expire(Enquiry.objects.filter(status=Status.CLOSED, offer_at__isnull=False), "closed_at",
-                   cutoff_for)
-
-
-def expire_ended_projects(cutoff_for: Callable[[datetime], datetime]) -> int:
-    """Ended projects: rule (..., delivery, after contract_end, to the end of the year)."""
-    return _expire(Enquiry.objects.filter(status=Status.ENDED), "project_ended_at", cutoff_for)
+def _exported(e: Enquiry) -> dict[str, Any]:
+    return {
+        "reference": e.reference,
+        "received_at": e.received_at.isoformat(),
+        "channel": e.channel,
+        "name": e.name,
+        "company": e.company,
+        "email": e.email,
+        "phone": e.phone,
+        "project_type": e.project_type,
+        "message": e.message,
+        "status": e.status,
+        "dates": {
+            f: getattr(e, f).isoformat()
+            for f in ("offer_at", "contract_signed_at", "project_ended_at", "closed_at",
+                      "last_contact_at", "restricted_at", "objected_at")
+            if getattr(e, f)
+        },
+        "language": e.language,
+        "notes": [{"at": n.created_at.isoformat(), "text": n.body} for n in e.notes.all()],
+        "history": [
+            {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status, "reason": c.reason}
+            for c in e.status_changes.all()
+        ],
+        "mail": [
+            {"mail": m.kind, "state": m.state, "at": (m.finished_at or m.queued_at).isoformat()}
+            for m in e.mail.all()
+        ],
+    }
 
 
 registry.subject_source(EnquirySource())
-for _category in ("contact_details", "communication_content"):
-    for _purpose, _hook_name, _expire_fn in (
-        ("enquiries", "enquiries.closed", expire_closed_enquiries),
-        ("offers", "enquiries.closed_offers", expire_closed_offers),
-        ("delivery", "enquiries.ended_projects", expire_ended_projects),
-    ):
-        registry.retention_hook(RetentionHook(_category, _purpose, _hook_name, _expire_fn))

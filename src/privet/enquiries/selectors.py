@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 from privet.audit.models import AuditEvent
 from privet.audit.selectors import usernames
+from privet.registry import SubjectQuery
 
 from . import history
 from .casefold import contains_any
@@ -157,3 +158,24 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
         ))
     order = {"event": 0, "status": 1, "note": 2}
     return sorted(entries, key=lambda h: (h.at, order[h.kind]))
+
+
+# The shortest phone number a rights request may search by: fewer digits would find strangers.
+MIN_PHONE_DIGITS = 7
+
+
+def enquiries_of_subject(subject: SubjectQuery) -> QuerySet[Enquiry]:
+    """One person's enquiries, by the email or phone they proved (oldest first; one query).
+
+    Email ignores case. A phone matches all its digits, in order, and nothing more:
+    "+48 600-100-200" finds "+48600100200", but a shorter or differently prefixed number never
+    finds someone else's. Enquiries are the studio's own data, so ``subject.client`` is ignored.
+    """
+    match = Q(pk__in=[])
+    if subject.email:
+        match |= Q(email__iexact=subject.email.strip())
+    if subject.phone:
+        digits = "".join(ch for ch in subject.phone if ch.isascii() and ch.isdigit())
+        if len(digits) >= MIN_PHONE_DIGITS:
+            match |= Q(phone__regex=r"^\D*" + r"\D*".join(digits) + r"\D*$")
+    return Enquiry.objects.filter(match).order_by("received_at", "pk")

@@ -12,12 +12,13 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from privet.audit.services import append_event
+from privet.audit.services import Actor, append_event
 
 from .errors import (
     InvalidEnquiry,
@@ -221,6 +222,12 @@ def _refuse_if_restricted(enquiry: Enquiry) -> None:
             f"{enquiry.reference}: the person restricted processing of this enquiry (GDPR Art. 18) "
             "on " + enquiry.restricted_at.date().isoformat() + "; it is kept but not worked on."
         )
+    if enquiry.objected_at is not None:
+        raise ProcessingRestricted(
+            f"{enquiry.reference}: the person objected to its processing (GDPR Art. 21) on "
+            + enquiry.objected_at.date().isoformat() + "; it is kept until its retention ends "
+            "but not worked on."
+        )
 
 
 @transaction.atomic
@@ -394,3 +401,130 @@ def resend_stuck_mail(*, actor: AbstractBaseUser | str) -> tuple[int, int]:
         else:
             queued += 1
     return queued, skipped
+
+
+# --- Rights requests and retention: the writes behind privacy.EnquirySource and its targets ---
+# Each takes the records the caller selected (selectors.enquiries_of_subject, or the retention
+# engine's expired records), the actor and the rights request's (or retention run's) reference,
+# and audits every record it changes with them.
+
+RIGHTS = "system:rights"
+RETENTION = "system:retention"
+# Person attributes (privet.registry.ATTRIBUTES) an enquiry holds, and the field holding each.
+ATTRIBUTE_FIELDS = {"name": "name", "company": "company", "email": "email", "phone": "phone"}
+
+
+def _request(request_ref: str) -> dict[str, str]:
+    return {"request_ref": request_ref} if request_ref else {}
+
+
+@transaction.atomic
+def rectify_enquiries(*, enquiries: QuerySet[Enquiry], changes: dict[str, str], actor: Actor,
+                      request_ref: str = "") -> int:
+    """Correct the person's attributes (Art. 16) on ``enquiries``; returns how many changed.
+
+    ``changes`` is keyed by attribute (:data:`ATTRIBUTE_FIELDS`); a value the form would refuse
+    (too long, not an email) raises :class:`InvalidEnquiry` and changes nothing.
+    """
+    unknown = set(changes) - set(ATTRIBUTE_FIELDS)
+    if unknown:
+        raise InvalidEnquiry(f"An enquiry holds no {', '.join(sorted(unknown))} to correct.")
+    fields = {ATTRIBUTE_FIELDS[a]: str(v).strip() for a, v in changes.items()}
+    changed = 0
+    for enquiry in enquiries.select_for_update():
+        if all(getattr(enquiry, f) == v for f, v in fields.items()):
+            continue
+        for name, value in fields.items():
+            setattr(enquiry, name, value)
+        try:
+            enquiry.full_clean(exclude=["created_by"])
+        except ValidationError as exc:
+            raise InvalidEnquiry("; ".join(f"{k}: {' '.join(v)}" for k, v in
+                                           exc.message_dict.items())) from None
+        enquiry.save(update_fields=[*fields, "updated_at"])
+        append_event(actor=actor, action="enquiry.rectified", obj=enquiry, subject=enquiry.email,
+                     details={"fields": sorted(fields), **_request(request_ref)})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def restrict_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "") -> int:
+    """Restrict processing (Art. 18): kept, not worked on, not expired. Returns how many."""
+    changed = 0
+    for enquiry in enquiries.filter(restricted_at__isnull=True).select_for_update():
+        enquiry.restricted_at = timezone.now()
+        enquiry.save(update_fields=["restricted_at", "updated_at"])
+        append_event(actor=actor, action="enquiry.restricted", obj=enquiry, subject=enquiry.email,
+                     details=_request(request_ref))
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def lift_enquiry_restriction(*, enquiries: QuerySet[Enquiry], actor: Actor,
+                             request_ref: str = "") -> int:
+    """End a restriction (Art. 18(3): the person is told before, by the rights engine)."""
+    changed = 0
+    for enquiry in enquiries.filter(restricted_at__isnull=False).select_for_update():
+        enquiry.restricted_at = None
+        enquiry.save(update_fields=["restricted_at", "updated_at"])
+        append_event(actor=actor, action="enquiry.restriction_lifted", obj=enquiry,
+                     subject=enquiry.email, details=_request(request_ref))
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def record_enquiry_objection(*, enquiries: QuerySet[Enquiry], actor: Actor,
+                             request_ref: str = "") -> int:
+    """The person objects to processing based on legitimate interest (Art. 21(1)): operators
+    stop working the enquiry; it is kept until its rule runs out. Returns how many."""
+    changed = 0
+    for enquiry in enquiries.filter(objected_at__isnull=True).select_for_update():
+        enquiry.objected_at = timezone.now()
+        enquiry.save(update_fields=["objected_at", "updated_at"])
+        append_event(actor=actor, action="enquiry.objected", obj=enquiry, subject=enquiry.email,
+                     details=_request(request_ref))
+        changed += 1
+    return changed
+
+
+def _delete(enquiry: Enquiry, *, action: str, actor: Actor, details: dict[str, Any]) -> None:
+    append_event(actor=actor, action=action, obj=enquiry, subject=enquiry.email,
+                 details={"status": enquiry.status, "channel": enquiry.channel, **details})
+    enquiry.delete()  # notes, status changes and mail rows cascade
+
+
+@transaction.atomic
+def erase_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "",
+                    ) -> tuple[int, int]:
+    """Erase (Art. 17) the enquiries no duty keeps, with their notes, history and mail rows.
+
+    An enquiry that became a contract is kept while the claims period runs
+    (:meth:`Enquiry.kept_for_claims`). Returns ``(erased, kept)``.
+    """
+    erased = kept = 0
+    for enquiry in enquiries.select_for_update():
+        if enquiry.kept_for_claims():
+            kept += 1
+            continue
+        _delete(enquiry, action="enquiry.erased", actor=actor, details=_request(request_ref))
+        erased += 1
+    return erased, kept
+
+
+@transaction.atomic
+def expire_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor = RETENTION,
+                     run_ref: str = "") -> int:
+    """Delete enquiries whose declared retention has run out (the retention engine found them).
+
+    A restricted enquiry is kept whatever its rule says (Art. 18: the person asked for storage,
+    not deletion). Returns how many were deleted.
+    """
+    expired = 0
+    for enquiry in enquiries.filter(restricted_at__isnull=True).select_for_update():
+        _delete(enquiry, action="enquiry.expired", actor=actor,
+                details={"run_ref": run_ref} if run_ref else {})
+        expired += 1
+    return expired

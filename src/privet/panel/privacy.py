@@ -8,7 +8,9 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from privet.registry import registry
+from privet.registry import RetentionTarget, registry
+
+from . import services
 
 User = get_user_model()
 
@@ -25,6 +27,19 @@ registry.personal_data(AccessAttempt, _ATTEMPT_FIELDS,
 # AXES_DISABLE_ACCESS_LOG and AXES_ENABLE_ACCESS_FAILURE_LOG=False keep these two tables empty.
 registry.personal_data(AccessLog, _ATTEMPT_FIELDS)
 registry.personal_data(AccessFailureLog, _ATTEMPT_FIELDS)
+# Sign-in records serve security and expire by the declared rule for technical data collected
+# for it (90 days in the default declaration), counted from the attempt.
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    registry.retention_target(RetentionTarget(
+        name=f"panel.{_model._meta.model_name}", model=_model,
+        categories=frozenset({"technical_data"}), purposes=frozenset({"security"}),
+        triggers={"collected": "attempt_time"}, expire=services.expire_sign_in_records,
+    ))
+    registry.not_a_subject_source(
+        _model,
+        "a sign-in record holds a pseudonym of the IP address and the username as typed, which "
+        "anyone may type: it cannot be tied to a verified person, and it expires on its own",
+    )
 registry.personal_data(
     TOTPDevice, {},
     not_personal={"name": "the device's label, always 'Authenticator app' (panel.services)"},
@@ -38,5 +53,21 @@ registry.personal_data(
      "email": "staff_accounts", "password": "staff_accounts"},
 )
 registry.personal_data(Session, {"session_data": "staff_accounts"})
+_STAFF = ("staff accounts belong to the studio's own people: an administrator answers their "
+          "requests in the admin (Accounts), not through the public rights portal")
+registry.not_a_subject_source(User, _STAFF)
+registry.not_a_subject_source(Session, _STAFF)
+registry.no_retention_target(
+    Session, "a session ends at sign-out or after PRIVET_SESSION_IDLE_SECONDS idle; Django's "
+             "`clearsessions` deletes the ended ones",
+)
+registry.no_retention_target(
+    User, "Privet does not record when a staff account is closed (see the rule below)",
+)
+registry.rule_without_target(
+    category="staff_accounts", purpose="security", trigger="account_closed",
+    reason="an administrator closes a staff account by deactivating it in the admin, and "
+           "deletes it there when the declared period after closing has passed",
+)
 registry.personal_data(Group, {}, not_personal={"name": "a role's name, e.g. 'Operator'"})
 registry.personal_data(Permission, {}, not_personal={"name": "a permission's description"})

@@ -145,3 +145,17 @@ def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -
 def record_lockout(*, request: HttpRequest, username: str) -> None:
     append_event(actor="axes", action="panel.locked_out", obj=_account(username),
                  details=_client(request))
+
+
+@transaction.atomic
+def expire_sign_in_records(records: QuerySet, *, actor: Actor = "system:retention",
+                           run_ref: str = "") -> int:
+    """Delete django-axes' sign-in records whose declared period has run out (the retention
+    engine found them expired); one audit event for the batch, with its size."""
+    model = records.model
+    deleted, _ = model._default_manager.filter(pk__in=records.values("pk")).delete()
+    if deleted:
+        append_event(actor=actor, action="security.sign_in_records_expired",
+                     object_type=model._meta.label_lower,
+                     details={"records": deleted, **({"run_ref": run_ref} if run_ref else {})})
+    return deleted

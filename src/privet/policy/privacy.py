@@ -1,3 +1,11 @@
+"""The policy app's registrations: published versions hold no personal data, and the declared
+retention rules that no target enforces because Privet does not hold that data (yet).
+
+The second list follows the default (SoftCode) declaration. With your own declaration,
+``manage.py check`` names each rule that nothing enforces (``privet.E007``): register a
+target for it in the app that stores the data, or say here why none is needed.
+"""
+
 from privet.registry import registry
 
 from .models import PolicyVersion
@@ -10,3 +18,26 @@ registry.personal_data(
         "source": "the published policy text, about processing in general, not a person",
     },
 )
+
+_ACCOUNTING = ("invoices and the contact details on them are kept in the studio's accounting "
+               "system, not in Privet")
+_PROJECT_FILES = ("project files (specifications, designs, code) are kept in the studio's "
+                  "repositories and tools, not in Privet; an enquiry holds only the kind of project")
+_NOT_YET = "no app that stores it is installed yet; {app} registers its target when it is"
+
+for _category, _purpose, _trigger, _reason in (
+    ("contact_details", "legal_obligations", "financial_year_end", _ACCOUNTING),
+    ("project_data", "legal_obligations", "financial_year_end", _ACCOUNTING),
+    ("project_data", "offers", "enquiry_closed", _PROJECT_FILES),
+    ("project_data", "delivery", "contract_end", _PROJECT_FILES),
+    ("contact_details", "legal_obligations", "request_closed",
+     _NOT_YET.format(app="the rights portal (records of rights requests)")),
+    ("configuration_data", "delivery", "contract_end",
+     _NOT_YET.format(app="the integrations framework (client credentials and settings)")),
+    ("integration_data", "delivery", "integration_revoked",
+     _NOT_YET.format(app="the integrations framework (data synced from client platforms)")),
+    ("technical_data", "improvement", "collected",
+     _NOT_YET.format(app="telemetry (technical logs)")),
+):
+    registry.rule_without_target(category=_category, purpose=_purpose, trigger=_trigger,
+                                 reason=_reason)

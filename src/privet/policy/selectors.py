@@ -58,3 +58,9 @@ def version_history() -> QuerySet[PolicyVersion]:
 
 def version_by_id(version: str) -> PolicyVersion | None:
     return PolicyVersion.objects.filter(version=version).first()
+
+
+def declaration_in_force():
+    """The declaration of the version in force, or ``None`` before the first publication."""
+    version = current_version()
+    return version.declaration() if version else None

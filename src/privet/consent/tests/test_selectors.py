@@ -51,11 +51,15 @@ def test_the_latest_receipt_is_the_choice_in_force(policy):
 def test_the_rights_engine_can_export_a_visitors_receipts_but_not_erase_the_proof(policy):
     give(policy, visitor="a" * 32, analytics=True, marketing=False, at=local(2026, 11, 1))
     source = registry.sources["consent_receipts"]
-    exported = source.export(SubjectQuery(visitor_id="a" * 32))["consent_receipts"]
+    visitor = SubjectQuery(visitor_id="a" * 32)
+    exported = source.export(visitor, actor="test", request_ref="R-1")["consent_receipts"]
     assert [r["choices"]["analytics"] for r in exported] == [True]
-    assert source.find(SubjectQuery(email="ana@example.com")) == []
-    assert source.erase(SubjectQuery(visitor_id="a" * 32)) == 0
-    assert "Art. 7(1)" in source.retention_reason(exported[0])
+    assert source.plan(SubjectQuery(email="ana@example.com")).records == 0
+    report = source.erase(visitor, actor="test", request_ref="R-1")
+    assert report.erased == 0 and report.kept_records == 1
+    [kept] = report.kept
+    assert "Art. 7(1)" in kept.reason
+    assert [str(r) for r in kept.rules] == ["technical_data/legal_obligations after consent_withdrawn"]
 
 
 @pytest.mark.parametrize(("ua", "family"), [

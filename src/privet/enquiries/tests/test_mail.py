@@ -192,7 +192,7 @@ def test_restricted_processing_keeps_the_mail_unsent(stored):
     from privet.enquiries.privacy import EnquirySource
     from privet.registry import SubjectQuery
 
-    EnquirySource().restrict(SubjectQuery(email=ADDRESS))
+    EnquirySource().restrict(SubjectQuery(email=ADDRESS), actor="test", request_ref="R-1")
     stored.refresh_from_db()
     with freeze_time(timezone.now() + timedelta(minutes=11)):
         with pytest.raises(ProcessingRestricted):

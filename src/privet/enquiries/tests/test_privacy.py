@@ -3,15 +3,18 @@
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from privet.audit.models import AuditEvent
 from privet.enquiries import altcha_css, services
 from privet.enquiries.models import Enquiry, EnquiryNote
-from privet.policy.loader import load_declaration
-from privet.registry import SubjectQuery, SubjectSource, registry
+from privet.policy.loader import load_declaration, parse_declaration
+from privet.registry import SubjectQuery, SubjectSource, UnknownAttribute, registry
 
 pytestmark = pytest.mark.django_db
+ANNA = SubjectQuery(email="anna@example.com")
+ACT = {"actor": "test", "request_ref": "R-000001"}
 
 
 def source() -> SubjectSource:
@@ -29,6 +32,12 @@ def make(valid_data, *, email="anna@example.com", days=0, steps=()):
     return enquiry
 
 
+def found(subject):
+    from privet.enquiries.selectors import enquiries_of_subject
+
+    return list(enquiries_of_subject(subject))
+
+
 def test_every_personal_field_is_mapped_to_a_declared_category(settings):
     categories = load_declaration(settings.PRIVET_DEFAULT_POLICY_FILE).category_ids
     for field in ("name", "company", "email", "phone", "message"):
@@ -40,48 +49,64 @@ def test_find_export_rectify_restrict(published, valid_data):
     mine = make(valid_data)
     services.add_note(enquiry=mine, body="Prefers mornings.", actor="test")
     make(valid_data, email="someone@else.example")
-    assert source().find(SubjectQuery(email="ANNA@example.com")) == [mine]
-    exported = source().export(SubjectQuery(email="anna@example.com"))
+    assert found(SubjectQuery(email="ANNA@example.com")) == [mine]
+    exported = source().export(ANNA, **ACT)
     [item] = exported["enquiries"]
     assert item["message"] == valid_data["message"] and item["notes"][0]["text"] == "Prefers mornings."
-    assert source().rectify(SubjectQuery(email="anna@example.com"), {"name": "Anna Nowak"}) == 1
+    assert source().rectify(ANNA, {"name": "Anna Nowak"}, **ACT).changed == 1
     assert Enquiry.objects.get(pk=mine.pk).name == "Anna Nowak"
-    with pytest.raises(ValueError):
-        source().rectify(SubjectQuery(email="anna@example.com"), {"status": "ended"})
-    assert source().restrict(SubjectQuery(email="anna@example.com")) == 1
+    with pytest.raises(UnknownAttribute):  # an attribute, never a field name like "status"
+        source().rectify(ANNA, {"status": "ended"}, **ACT)
+    assert source().restrict(ANNA, **ACT).changed == 1
     assert Enquiry.objects.get(pk=mine.pk).restricted_at is not None
-    assert AuditEvent.objects.filter(action__in=["enquiry.rectified", "enquiry.restricted"]).count() == 2
+    events = AuditEvent.objects.filter(action__in=["enquiry.rectified", "enquiry.restricted"])
+    assert events.count() == 2
+    assert {(e.actor, '"request_ref":"R-000001"' in e.details) for e in events} == {("test", True)}
+
+
+def test_a_rectification_the_form_would_refuse_changes_nothing(published, valid_data):
+    from privet.enquiries.errors import InvalidEnquiry
+
+    mine = make(valid_data)
+    with pytest.raises(InvalidEnquiry, match="email"):
+        source().rectify(ANNA, {"email": "not an address"}, **ACT)
+    assert Enquiry.objects.get(pk=mine.pk).email == "anna@example.com"
+    assert not AuditEvent.objects.filter(action="enquiry.rectified").exists()
 
 
 def test_phone_matches_whatever_the_separators_but_only_the_whole_number(published, valid_data):
     mine = make(valid_data)  # stored as "+48 600 100 200"
-    assert source().find(SubjectQuery(phone="+48600100200")) == [mine]
-    assert source().find(SubjectQuery(phone="(48) 600-100-200")) == [mine]
+    assert found(SubjectQuery(phone="+48600100200")) == [mine]
+    assert found(SubjectQuery(phone="(48) 600-100-200")) == [mine]
     # Someone else's number must never match: another prefix, a suffix, a near miss.
-    assert source().find(SubjectQuery(phone="+1 600 100 200")) == []
-    assert source().find(SubjectQuery(phone="600 100 200")) == []
-    assert source().find(SubjectQuery(phone="100 200")) == []
-    assert source().find(SubjectQuery(phone="+48-600-100-201")) == []
-    assert source().erase(SubjectQuery(phone="600 100 200")) == 0
+    assert found(SubjectQuery(phone="+1 600 100 200")) == []
+    assert found(SubjectQuery(phone="600 100 200")) == []
+    assert found(SubjectQuery(phone="100 200")) == []
+    assert found(SubjectQuery(phone="+48-600-100-201")) == []
+    assert source().erase(SubjectQuery(phone="600 100 200"), **ACT).erased == 0
     assert Enquiry.objects.filter(pk=mine.pk).exists()
 
 
-def test_erase_keeps_what_a_contract_requires(published, valid_data):
+def test_erase_keeps_what_a_contract_requires_and_says_which_rule(published, valid_data):
     open_one = make(valid_data, days=30)
     project = make(valid_data, days=30, steps=[("offer", 20), ("project", 10)])
-    assert source().erase(SubjectQuery(email="anna@example.com")) == 1
+    plan = source().plan(ANNA)
+    assert (plan.records, plan.erasable) == (2, 1)
+    [kept] = plan.kept
+    assert "Civil Code" in kept.reason
+    assert {str(r) for r in kept.rules} == {"contact_details/delivery after contract_end",
+                                            "communication_content/delivery after contract_end"}
+    report = source().erase(ANNA, **ACT)
+    assert (report.erased, report.kept) == (1, plan.kept)
     assert list(Enquiry.objects.all()) == [project]
-    assert "Civil Code" in source().retention_reason(project)
-    assert source().retention_reason(open_one) is None
     assert AuditEvent.objects.filter(action="enquiry.erased", object_id=str(open_one.pk)).exists()
 
 
-def hook(category, purpose):
-    [found] = [h for h in registry.retention_hooks if h.category == category and h.purpose == purpose]
-    return found
+def target(name):
+    return registry.targets[name]
 
 
-def test_retention_hooks_follow_the_declared_rules(published, valid_data):
+def test_retention_targets_follow_the_declared_rules(published, valid_data):
     decl = published.declaration()
     closed_old = make(valid_data, days=500, steps=[("closed", 400)])
     closed_recent = make(valid_data, days=100, steps=[("closed", 90)])
@@ -90,20 +115,60 @@ def test_retention_hooks_follow_the_declared_rules(published, valid_data):
     ended_recent = make(valid_data, days=900, steps=[("offer", 890), ("project", 880), ("ended", 700)])
     running = make(valid_data, days=900, steps=[("offer", 890), ("project", 880)])
 
-    def expiry(category, purpose):
-        [rule] = decl.rules_for(category=category, purpose=purpose)
-        return rule.expires_at
-
-    assert hook("contact_details", "enquiries").expire(expiry("contact_details", "enquiries")) == 1
-    assert hook("contact_details", "offers").expire(expiry("contact_details", "offers")) == 1
-    assert hook("contact_details", "delivery").expire(expiry("contact_details", "delivery")) == 1
+    expiring = registry.expiring(decl)
+    assert {r.pk for r, _ in expiring["enquiries.without_offer"]} == {closed_old.pk}
+    assert {r.pk for r, _ in expiring["enquiries.offers"]} == {offer_closed_old.pk}
+    assert {r.pk for r, _ in expiring["enquiries.projects"]} == {ended_old.pk}
+    for name, records in expiring.items():
+        if name.startswith("enquiries."):
+            qs = Enquiry.objects.filter(pk__in=[r.pk for r, _ in records])
+            assert target(name).expire(qs, actor="system:retention", run_ref="RUN-1") == 1
     remaining = set(Enquiry.objects.values_list("pk", flat=True))
     assert remaining == {closed_recent.pk, ended_recent.pk, running.pk}
     for gone in (closed_old, offer_closed_old, ended_old):
         assert AuditEvent.objects.filter(action="enquiry.expired", object_id=str(gone.pk)).exists()
-    # A second run of the sibling rule (communication_content) finds nothing more.
-    sibling = hook("communication_content", "enquiries")
-    assert sibling.expire(expiry("communication_content", "enquiries")) == 0
+    assert not any(registry.expiring(decl)[n] for n in registry.targets if n.startswith("enquiries."))
+
+
+def test_changing_a_rule_in_the_declaration_changes_what_expires(published, valid_data, default_source):
+    """No code names a period or a trigger: they come from the declaration."""
+    closed = make(valid_data, days=500, steps=[("closed", 400)])
+    ended = make(valid_data, days=4000, steps=[("offer", 3990), ("project", 3980), ("ended", 3000)])
+    data = yaml.safe_load(default_source)
+    before = published.declaration()
+    assert {r.pk for r, _ in registry.expiring(before)["enquiries.without_offer"]} == {closed.pk}
+
+    for rule in data["retention"]:
+        if rule["purpose"] == "enquiries":
+            rule["period"] = "24m"  # longer than the 400 days since it closed
+        if rule["purpose"] == "delivery" and rule["category"] in ("contact_details",
+                                                                   "communication_content"):
+            rule["period"], rule["after"] = "10y", "contract_end"
+    longer = parse_declaration(yaml.safe_dump(data), source="test")
+    expiring = registry.expiring(longer)
+    assert expiring["enquiries.without_offer"] == [] and expiring["enquiries.projects"] == []
+
+    for rule in data["retention"]:
+        if rule["purpose"] == "enquiries":
+            rule["period"] = "90d"
+    shorter = parse_declaration(yaml.safe_dump(data), source="test")
+    [(record, expiry)] = registry.expiring(shorter)["enquiries.without_offer"]
+    assert record.pk == closed.pk and expiry < timezone.now() - timedelta(days=300)
+    assert ended.pk not in {r.pk for r, _ in registry.expiring(shorter)["enquiries.projects"]}
+
+
+def test_a_record_under_several_rules_is_kept_until_the_latest(published, valid_data, default_source):
+    """An offer serves two purposes; if their periods differ, the longer one decides."""
+    offer = make(valid_data, days=500, steps=[("offer", 450), ("closed", 400)])
+    data = yaml.safe_load(default_source)
+    for rule in data["retention"]:
+        if rule["purpose"] == "offers" and rule["category"] == "contact_details":
+            rule["period"] = "2y"
+    decl = parse_declaration(yaml.safe_dump(data), source="test")
+    # The "enquiries" rule (12 months) has run out, the "offers" one (2 years) has not.
+    assert registry.expiring(decl)["enquiries.offers"] == []
+    [(record, _)] = registry.expiring(published.declaration())["enquiries.offers"]
+    assert record.pk == offer.pk
 
 
 def test_the_served_altcha_stylesheet_matches_the_installed_widget():
@@ -115,15 +180,40 @@ def test_a_restricted_enquiry_is_kept_and_not_worked_on(published, valid_data):
     from privet.enquiries.errors import ProcessingRestricted
 
     old = make(valid_data, days=500, steps=[("closed", 400)])
-    assert source().restrict(SubjectQuery(email="anna@example.com")) == 1
-    rule = published.declaration().rules_for(category="contact_details", purpose="enquiries")[0]
-    assert hook("contact_details", "enquiries").expire(rule.expires_at) == 0  # stored, not deleted
+    assert source().restrict(ANNA, **ACT).changed == 1
+    assert registry.is_restricted(Enquiry.objects.get(pk=old.pk))
+    expired, held = target("enquiries.without_offer").expired(published.declaration())
+    assert expired == [] and [r.pk for r in held] == [old.pk]  # stored, not deleted
+    assert target("enquiries.without_offer").expire(
+        Enquiry.objects.filter(pk=old.pk), actor="system:retention", run_ref="") == 0
     assert Enquiry.objects.filter(pk=old.pk).exists()
     fresh = make(valid_data, email="anna@example.com")
-    source().restrict(SubjectQuery(email="anna@example.com"))
+    source().restrict(ANNA, **ACT)
     with pytest.raises(ProcessingRestricted, match=r"Art\. 18"):
         services.change_status(enquiry=fresh, to_status="offer", actor="test")
     with pytest.raises(ProcessingRestricted):
         services.add_note(enquiry=Enquiry.objects.get(pk=fresh.pk), body="called her", actor="test")
     assert Enquiry.objects.get(pk=fresh.pk).status == "new"
     assert not EnquiryNote.objects.filter(enquiry_id=fresh.pk).exists()
+
+
+def test_a_restriction_can_be_lifted(published, valid_data):
+    mine = make(valid_data)
+    source().restrict(ANNA, **ACT)
+    assert source().lift_restriction(ANNA, **ACT).changed == 1
+    assert source().lift_restriction(ANNA, **ACT).changed == 0  # nothing more to lift
+    mine.refresh_from_db()
+    assert not registry.is_restricted(mine)
+    services.change_status(enquiry=mine, to_status="offer", actor="test")
+    assert AuditEvent.objects.filter(action="enquiry.restriction_lifted").count() == 1
+
+
+def test_an_objection_stops_work_where_legitimate_interest_is_a_basis(published, valid_data):
+    from privet.enquiries.errors import ProcessingRestricted
+
+    mine = make(valid_data)
+    assert source().object(ANNA, **ACT).changed == 1  # the default declares 6(1)(f) for enquiries
+    with pytest.raises(ProcessingRestricted, match=r"Art\. 21"):
+        services.change_status(enquiry=Enquiry.objects.get(pk=mine.pk), to_status="offer",
+                               actor="test")
+    assert source().object(ANNA, **ACT).changed == 0

@@ -151,3 +151,24 @@ def test_what_counts_as_one_client(ip, network):
     from privet.clients import client_network
 
     assert client_network(ip) == network
+
+
+def test_sign_in_records_expire_after_the_declared_security_period(make_operator, published):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privet.audit.models import AuditEvent
+
+    make_operator("olga")
+    for address in ("198.51.100.7", "198.51.100.8"):
+        Client(REMOTE_ADDR=address).post("/panel/login/", {"username": "olga", "password": "nope"})
+    old, new = AccessAttempt.objects.order_by("pk")
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=timezone.now() - timedelta(days=91))
+    target = registry.targets["panel.accessattempt"]
+    expired, _ = target.expired(published.declaration())  # 90 days after collected
+    assert [r.pk for r, _ in expired] == [old.pk]
+    assert target.expire(AccessAttempt.objects.filter(pk=old.pk), actor="system:retention",
+                         run_ref="RUN-2") == 1
+    assert list(AccessAttempt.objects.all()) == [new]
+    assert AuditEvent.objects.filter(action="security.sign_in_records_expired").exists()

@@ -1,0 +1,99 @@
+"""One contract, every subject source: what the rights engine relies on, tested per source.
+
+Parametrised over the registry, so a new app's source is tested the day it registers. Its
+tests provide ``tests/subject_data.py`` with ``SUBJECT_DATA = {source name: make(subject,
+policy)}``, which stores data about ``subject`` the way the app does; a source without one
+fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from privet.audit.models import AuditEvent
+from privet.registry import SubjectQuery, UnknownAttribute, registry
+
+pytestmark = pytest.mark.django_db
+
+ANNA = SubjectQuery(email="anna.contract@example.com", phone="+48 600 111 222", visitor_id="a" * 32)
+BOB = SubjectQuery(email="bob.contract@example.org", phone="+48 700 333 444", visitor_id="b" * 32)
+ACTOR, REQUEST = "test:contract", "R-CONTRACT-1"
+
+
+def subject_data() -> dict:
+    found = {}
+    for config in apps.get_app_configs():
+        if config.name.startswith("privet."):
+            try:
+                module = importlib.import_module(f"{config.name}.tests.subject_data")
+            except ModuleNotFoundError:
+                continue
+            found.update(module.SUBJECT_DATA)
+    return found
+
+
+def counts() -> dict[str, int]:
+    """Rows of every model holding personal data, and of the audit log."""
+    return {label: model._default_manager.count()
+            for label, model in registry.personal_models().items()}
+
+
+@pytest.mark.parametrize("name", sorted(registry.sources))
+def test_every_source_keeps_the_contract(name, published):
+    source = registry.sources[name]
+    make = subject_data().get(name)
+    assert make, f"{name}: add SUBJECT_DATA = {{{name!r}: make}} to the app's tests/subject_data.py"
+    make(ANNA, published)
+    make(BOB, published)
+    bob_before = source.plan(BOB)
+
+    # Plan changes nothing: only reads.
+    before = counts()
+    with CaptureQueriesContext(connection) as queries:
+        plan = source.plan(ANNA)
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries.captured_queries)
+    assert counts() == before
+    assert plan.records > 0 and sum(k.records for k in plan.kept) <= plan.records
+    assert set(plan.holdings) and all(0 < n <= plan.records for n in plan.holdings.values())
+    assert all(k.reason for k in plan.kept)
+
+    # Export: JSON, with the person's identifiers and nothing of anyone else's.
+    first_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    exported = json.dumps(source.export(ANNA, actor=ACTOR, request_ref=REQUEST))
+    assert any(value in exported for value in ANNA.identifiers().values())
+    assert not any(value in exported for value in BOB.identifiers().values())
+
+    # Attributes are the registry's words, never field names; a wrong one changes nothing.
+    with pytest.raises(UnknownAttribute):
+        source.rectify(ANNA, {"status": "x"}, actor=ACTOR, request_ref=REQUEST)
+    assert counts() == before
+
+    # Restriction is idempotent and answers the one selector other code asks.
+    first = source.restrict(ANNA, actor=ACTOR, request_ref=REQUEST)
+    assert source.restrict(ANNA, actor=ACTOR, request_ref=REQUEST).changed == 0
+    lifted = source.lift_restriction(ANNA, actor=ACTOR, request_ref=REQUEST)
+    assert lifted.changed == first.changed
+
+    # Erase removes what the plan said may go, keeps what it said is kept, for the same reasons.
+    report = source.erase(ANNA, actor=ACTOR, request_ref=REQUEST)
+    assert report.erased == plan.erasable
+    assert report.kept == plan.kept
+    after = source.plan(ANNA)
+    assert after.records == plan.kept_records and after.kept == plan.kept
+    again = source.erase(ANNA, actor=ACTOR, request_ref=REQUEST)
+    assert again.erased == 0 and again.kept == plan.kept
+    assert source.plan(BOB) == bob_before  # nobody else's data moved
+
+    # Every audit event the source wrote names the actor and the request.
+    written = AuditEvent.objects.filter(seq__gt=first_seq)
+    for event in written:
+        assert event.actor == ACTOR, event.action
+        assert json.loads(event.details).get("request_ref") == REQUEST, event.action
+    if report.erased or first.changed:
+        assert written.exists()
