@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from freezegun import freeze_time
 
+from privet.audit import services as audit_services
+from privet.audit.services import append_event
 from privet.policy import selectors
 from privet.policy.loader import canonical_json, load_declaration, parse_declaration
 from privet.policy.selectors import (
@@ -110,3 +112,15 @@ def test_recording_callers_read_the_version_in_force_in_one_query(
     with django_assert_num_queries(1):
         assert current_version().declaration() is first
 
+
+def test_audit_events_record_the_hash_in_force_through_the_provider(
+    published, default_source, monkeypatch
+):
+    assert audit_services._policy_hash_provider is current_hash  # registered by PolicyConfig.ready()
+    assert append_event(actor="test", action="thing.done").policy_version == published.content_hash
+    newer = publish_version(source=version(default_source, "1.1", "60d"), actor="test")
+    assert append_event(actor="test", action="thing.done").policy_version == newer.content_hash
+    given = append_event(actor="test", action="thing.done", policy_version=published.content_hash)
+    assert given.policy_version == published.content_hash  # a caller's own hash wins
+    monkeypatch.setattr(audit_services, "_policy_hash_provider", None)
+    assert append_event(actor="test", action="thing.done").policy_version == ""
