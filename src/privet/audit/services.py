@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from typing import Any
 
@@ -96,11 +96,23 @@ def _lock_chain(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-def _current_policy_hash() -> str:
-    from privet.policy.selectors import current_version
+_policy_hash_provider: Callable[[], str] | None = None
 
-    version = current_version()
-    return version.content_hash if version else ""
+
+def set_policy_hash_provider(provider: Callable[[], str] | None) -> None:
+    """Name the function that tells :func:`append_events` the hash of the policy in force.
+
+    The audit log is a lower layer than the policy: publishing a version writes an audit event,
+    so ``privet.policy`` imports this module and this module must not import it back. Instead the
+    policy app registers :func:`privet.policy.selectors.current_hash` here in its
+    ``AppConfig.ready()``; without it (the audit app alone, ``None`` to unset) events record ``""``.
+    """
+    global _policy_hash_provider
+    _policy_hash_provider = provider
+
+
+def _current_policy_hash() -> str:
+    return _policy_hash_provider() if _policy_hash_provider is not None else ""
 
 
 def append_event(
@@ -117,7 +129,8 @@ def append_event(
     """Append one event to the chain; call it inside the transaction of the change it records.
 
     ``subject`` is the person's identifier (email, phone, visitor id); only its keyed pseudonym
-    is stored. ``details`` must describe the change without personal data.
+    is stored. ``details`` must describe the change without personal data. ``policy_version``
+    defaults to the hash of the policy in force (see :func:`set_policy_hash_provider`).
     """
     return append_events(
         [

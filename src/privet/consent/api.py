@@ -20,11 +20,11 @@ from pydantic import ConfigDict, StrictBool, StringConstraints
 
 from privet.errors import PrivetError
 from privet.policy.schema import LANGUAGES, CookiePurpose
-from privet.policy.selectors import current_version_for_hot_path
+from privet.policy.selectors import current_version_for_hot_path, declaration_for_hash
 
 from . import BANNER_VERSION
 from .middleware import is_same_origin
-from .selectors import declaration_for_hash, purposes_hash, refused_by_gpc, site_for
+from .selectors import purposes_hash, refused_by_gpc, site_for
 from .services import UnknownSite, record_consent
 
 router = Router(tags=["consent"])

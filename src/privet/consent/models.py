@@ -60,7 +60,7 @@ class ConsentReceipt(models.Model):
         (PostgreSQL's jsonb does not keep key order.) May cost one query, the first time a
         process meets the receipt's policy version.
         """
-        from .selectors import declaration_for_hash
+        from privet.policy.selectors import declaration_for_hash
 
         declaration = declaration_for_hash(self.policy_hash)
         order = [p.id for p in declaration.cookies.purposes] if declaration else []

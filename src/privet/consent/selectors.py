@@ -1,7 +1,7 @@
 """Reading consent: what the banner shows, which sites may embed it, and the receipts.
 
-Published policy versions are immutable, so a version's declaration is cached per process by its
-content hash: checking a receipt's policy costs one query the first time and none after.
+Which policy is in force, and the declaration a receipt's hash names, come from
+:mod:`privet.policy.selectors` (which caches declarations by hash, once per process).
 """
 
 from __future__ import annotations
@@ -17,28 +17,14 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from privet.policy.models import PolicyVersion
 from privet.policy.schema import CookiePurpose, Declaration
-from privet.policy.selectors import current_version
+from privet.policy.selectors import declaration_in_force
 
 from .models import ConsentReceipt
 
 # Consent Mode signals that make a purpose "sale or sharing" for Global Privacy Control: a
 # browser that sends GPC refuses every purpose that grants one of them (marketing by default).
 GPC_REFUSED_SIGNALS = frozenset({"ad_storage", "ad_user_data", "ad_personalization"})
-
-_VERSIONS: dict[str, Declaration] = {}
-
-
-def declaration_for_hash(policy_hash: str) -> Declaration | None:
-    """The declaration published under ``policy_hash``, or ``None`` (a query only on a miss)."""
-    if policy_hash not in _VERSIONS:
-        version = PolicyVersion.objects.filter(content_hash=policy_hash).first()
-        if version is None:
-            return None
-        _VERSIONS[policy_hash] = version.declaration()
-    return _VERSIONS[policy_hash]
-
 
 def refused_by_gpc(purpose: CookiePurpose) -> bool:
     return not purpose.required and bool(GPC_REFUSED_SIGNALS & set(purpose.consent_mode))
@@ -171,10 +157,10 @@ def daily_rates(*, since: date, until: date, purposes: list[str]) -> list[Day]:
 
 def purpose_labels(*, lang: str = "en") -> dict[str, str]:
     """The optional cookie purposes of the policy in force, ``{id: label}``, in declared order."""
-    version = current_version()
-    if version is None:
+    declaration = declaration_in_force()
+    if declaration is None:
         return {}
-    return {p.id: p.label.get(lang) for p in version.declaration().cookies.purposes if not p.required}
+    return {p.id: p.label.get(lang) for p in declaration.cookies.purposes if not p.required}
 
 
 def purpose_rates(*, since: date, until: date, lang: str = "en") -> list[PurposeRate]:

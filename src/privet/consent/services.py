@@ -16,10 +16,11 @@ from django.db.models.functions import TruncMonth
 
 from privet.audit.services import Actor, append_event
 from privet.errors import PrivetError
+from privet.policy.selectors import declaration_for_hash
 
 from . import partitions
 from .models import ConsentReceipt
-from .selectors import declaration_for_hash, refused_by_gpc, site_for
+from .selectors import refused_by_gpc, site_for
 
 VISITOR_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 

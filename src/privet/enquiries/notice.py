@@ -15,11 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
-from privet.policy.loader import load_declaration
 from privet.policy.rendering import cite_article, describe_rule
-from privet.policy.schema import Declaration
+from privet.policy.selectors import declaration_in_force_or_file
 
 # The declaration's purposes that cover what the contact form collects, in the order they apply.
 PURPOSE_IDS = ("enquiries", "offers")
@@ -50,25 +47,18 @@ class CollectionNotice:
     policy_hash: str
 
 
-def declaration_in_force() -> tuple[Declaration, str]:
-    """The published declaration in force and its hash, or the configured file before the first
-    publication (the page must still say who collects what)."""
-    from privet.policy.selectors import current_version
-
-    version = current_version()
-    if version is not None:
-        return version.declaration(), version.content_hash
-    return load_declaration(settings.PRIVET_DEFAULT_POLICY_FILE), ""
-
-
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
 def collection_notice(lang: str) -> CollectionNotice:
-    """What the form states next to its submit button, in ``lang`` (one query)."""
+    """What the form states next to its submit button, in ``lang`` (one query).
+
+    Before the first publication it quotes the configured file, with an empty ``policy_hash``
+    (see :func:`~privet.policy.selectors.declaration_in_force_or_file`).
+    """
     lang = lang if lang in ("en", "pl") else "en"
-    decl, policy_hash = declaration_in_force()
+    decl, policy_hash = declaration_in_force_or_file()
     purposes = [decl.purpose(p) for p in PURPOSE_IDS if any(x.id == p for x in decl.purposes)]
     rules = decl.rules_for(purpose=RETENTION_PURPOSE, category="contact_details") or decl.rules_for(
         purpose=RETENTION_PURPOSE

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from privet.audit.services import Actor, append_event
+from privet.policy.selectors import current_hash
 
 from .errors import (
     InvalidEnquiry,
@@ -79,13 +80,6 @@ def _user(actor: AbstractBaseUser | str | None) -> AbstractBaseUser | None:
     return actor if isinstance(actor, AbstractBaseUser) else None
 
 
-def _policy_hash() -> str:
-    from privet.policy.selectors import current_version
-
-    version = current_version()
-    return version.content_hash if version else ""
-
-
 @transaction.atomic
 def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> Enquiry:
     """Store an enquiry sent through the public form; acknowledge it and notify operators.
@@ -97,7 +91,7 @@ def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> E
     now = timezone.now()
     enquiry = Enquiry.objects.create(
         **clean, channel=Channel.FORM, status=Status.NEW, received_at=now, last_contact_at=now,
-        language=language if language in ("en", "pl") else "en", policy_version=_policy_hash(),
+        language=language if language in ("en", "pl") else "en", policy_version=current_hash(),
     )
     EnquiryStatusChange.objects.create(enquiry=enquiry, from_status="", to_status=Status.NEW, at=now)
     append_event(
@@ -137,7 +131,7 @@ def log_enquiry(
     enquiry = Enquiry.objects.create(
         **clean, channel=channel, status=Status.NEW, received_at=received_at,
         last_contact_at=received_at, language=language if language in ("en", "pl") else "en",
-        policy_version=_policy_hash(), created_by=_user(actor),
+        policy_version=current_hash(), created_by=_user(actor),
     )
     EnquiryStatusChange.objects.create(
         enquiry=enquiry, from_status="", to_status=Status.NEW, actor=_user(actor), at=received_at

@@ -1,4 +1,7 @@
-"""Reading a declaration file: YAML in, a validated :class:`Declaration` or a clear error out."""
+"""Reading a declaration: YAML in, a validated :class:`Declaration` or a clear error out.
+
+Also the canonical JSON a published version is stored and hashed as, and reading it back.
+"""
 
 from __future__ import annotations
 
@@ -58,13 +61,16 @@ def parse_declaration(text: str, *, source: str = "<declaration>") -> Declaratio
     try:
         declaration = Declaration.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem(_loc_to_path(err["loc"]), _message(err)) for err in exc.errors()
-        ]
-        raise DeclarationError(source, problems) from None
+        raise _declaration_error(source, exc) from None
     if refs := reference_problems(declaration):
         raise DeclarationError(source, [Problem(path, msg) for path, msg in refs])
     return declaration
+
+
+def _declaration_error(source: str, exc: ValidationError) -> DeclarationError:
+    return DeclarationError(
+        source, [Problem(_loc_to_path(err["loc"]), _message(err)) for err in exc.errors()]
+    )
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -94,3 +100,16 @@ def canonical_json(declaration: Declaration) -> str:
 
 def content_hash(declaration: Declaration) -> str:
     return hashlib.sha256(canonical_json(declaration).encode()).hexdigest()
+
+
+def parse_canonical(text: str, *, source: str = "<canonical>") -> Declaration:
+    """A published version's declaration, from the canonical JSON its content hash covers.
+
+    Reading that text rather than the YAML ``source`` means the declaration in use is exactly the
+    hashed one. Its references were checked when it was published, so only the structure is
+    validated here; a version the schema no longer accepts raises :class:`DeclarationError`.
+    """
+    try:
+        return Declaration.model_validate_json(text)
+    except ValidationError as exc:
+        raise _declaration_error(source, exc) from None

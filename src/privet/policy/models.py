@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .loader import parse_declaration
+from . import cache
 from .schema import Declaration
 
 
@@ -40,14 +40,10 @@ class PolicyVersion(models.Model):
         return self.content_hash[:12]
 
     def declaration(self) -> Declaration:
-        """The validated declaration, parsed once per process; reads ``source`` only then, so a
-        row loaded without its texts (``current_version()``) costs no query here."""
-        declaration = _CACHE.get(self.content_hash)
-        if declaration is None:
-            declaration = _CACHE[self.content_hash] = parse_declaration(
-                self.source, source=f"policy version {self.content_hash[:12]}"
-            )
-        return declaration
+        """The validated declaration, parsed from ``canonical`` once per process.
 
-
-_CACHE: dict[str, Declaration] = {}  # content hash -> declaration; published versions never change
+        Delegates to the one cache in :mod:`privet.policy.selectors` (keyed by content hash): on a
+        row loaded without its texts (``current_version()``) only the process's first call for
+        this version costs a query, to read ``canonical``.
+        """
+        return cache._cache.declaration_of(self)

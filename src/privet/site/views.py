@@ -1,11 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from privet.policy.selectors import current_version
+from privet.policy.selectors import declaration_in_force
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    version = current_version()
-    return render(request, "site/home.html", {
-        "declaration": version.declaration() if version else None,
-    })
+    return render(request, "site/home.html", {"declaration": declaration_in_force()})

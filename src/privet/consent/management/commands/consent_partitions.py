@@ -7,7 +7,7 @@ from django.utils import timezone
 from privet.audit.services import append_event
 from privet.consent import partitions
 from privet.errors import PrivetError
-from privet.policy.selectors import current_version
+from privet.policy.selectors import declaration_in_force
 
 
 class Command(BaseCommand):
@@ -64,13 +64,13 @@ class Command(BaseCommand):
             month = date.fromisoformat(drop_before + "-01")
         except ValueError:
             raise CommandError(f"--drop-before {drop_before!r}: write a month as YYYY-MM") from None
-        version = current_version()
-        if version is None:
+        declaration = declaration_in_force()
+        if declaration is None:
             raise CommandError("No policy is published: the retention of receipts is unknown.")
         with transaction.atomic():
             try:
                 dropped = partitions.drop_partitions_before(
-                    month, declaration=version.declaration(), today=timezone.localdate()
+                    month, declaration=declaration, today=timezone.localdate()
                 )
             except PrivetError as exc:
                 raise CommandError(str(exc)) from None
