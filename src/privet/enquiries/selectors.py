@@ -12,9 +12,9 @@ from django.utils.translation import gettext
 
 from privet.audit.models import AuditEvent
 from privet.audit.selectors import usernames
+from privet.core.casefold import contains_any
 
 from . import history
-from .casefold import contains_any
 from .models import (
     OPEN_STATUSES,
     SENDING_LEASE,
@@ -69,7 +69,7 @@ def search_enquiries(
     one project type, and only those with mail an operator should send again.
 
     The text match is a substring scan that ignores case in every alphabet ("żółć" finds
-    "Żółć"; :mod:`.casefold`), fine for a studio's thousands of rows.
+    "Żółć"; :mod:`privet.core.casefold`), fine for a studio's thousands of rows.
     """
     qs = Enquiry.objects.select_related("created_by").order_by("-received_at", "-pk")
     if status == OPEN:

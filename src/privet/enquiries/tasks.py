@@ -6,7 +6,8 @@ the row, sends, and marks it sent or failed. A refused or dropped connection and
 refused) and anything that is not about the mail server (a template or database error) fail at
 once. A failed mail fails the task with a message that names the enquiry but never the address
 (SMTP errors quote recipients), and the panel shows it until an operator sends it again
-(``services.send_mail_again``). A worker that dies mid-send leaves the row pending, and the
+(``services.send_mail_again``). Retries are logged by :mod:`privet.core.retries`, which names
+the exception's type only. A worker that dies mid-send leaves the row pending, and the
 panel shows it as stuck.
 """
 
@@ -19,7 +20,6 @@ from datetime import timedelta
 
 import stamina
 from django_tasks import task
-from stamina.instrumentation import RetryDetails
 
 from privet.errors import PrivetError
 
@@ -51,16 +51,6 @@ def is_transient(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPNotSupportedError):  # e.g. STARTTLS configured, not offered
         return False
     return isinstance(exc, OSError)  # smtplib.SMTPException is an OSError too
-
-
-def log_retry(details: RetryDetails) -> None:
-    """stamina's retry hook (set in ``apps.py``): the exception's type and the attempt number.
-
-    stamina's default hooks log ``repr()`` of the exception and of the call's arguments, and an
-    ``SMTPRecipientsRefused`` repr quotes the addresses it refused.
-    """
-    log.warning("retrying %s after %s (attempt %d failed, next in %.1f s)", details.name,
-                type(details.caused_by).__name__, details.retry_num, details.wait_for)
 
 
 @task()
