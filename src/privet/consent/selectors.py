@@ -92,6 +92,13 @@ def latest_receipt(visitor_id: str) -> ConsentReceipt | None:
     return receipts_for_visitor(visitor_id).order_by("-created_at", "-id").first()
 
 
+def granted_purposes(receipt: ConsentReceipt) -> list[str]:
+    """The purposes ``receipt`` grants, in the order its policy version declares them. May cost
+    one query, the first time a process meets that version (:func:`declaration_for_hash`)."""
+    declaration = declaration_for_hash(receipt.policy_hash)
+    return receipt.granted([p.id for p in declaration.cookies.purposes] if declaration else ())
+
+
 @dataclass(frozen=True)
 class DayRate:
     day: date

@@ -23,7 +23,7 @@ from django_tasks import task
 
 from privet.errors import PrivetError
 
-from . import notifications
+from . import notifications, outbox
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,7 @@ def is_transient(exc: Exception) -> bool:
 def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
     """Send the ``kind`` mail of enquiry ``enquiry_id``; returns "sent" or "skipped" (nothing
     to send: sent already, given up on, another worker has it, or the enquiry is gone)."""
-    # Imported here: services queues this task, so it imports this module first.
-    from . import services
-
-    mail = services.claim_mail(enquiry_id=enquiry_id, kind=kind)
+    mail = outbox.claim_mail(enquiry_id=enquiry_id, kind=kind)
     if mail is None:
         log.info("enquiries: %s mail of enquiry %s has nothing to send", kind, enquiry_id)
         return "skipped"
@@ -70,7 +67,7 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
                                              timeout=MAIL_RETRY_TIMEOUT, wait_initial=2,
                                              wait_max=60):
             with attempt:
-                services.note_mail_attempt(mail=mail)
+                outbox.note_mail_attempt(mail=mail)
                 recipients = SENDERS[kind](enquiry_id)
     # Any failure, not only SMTP's: it is recorded for the operators and raised again below.
     except Exception as exc:
@@ -83,7 +80,7 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
         # traceback carries the exception's message (SMTP errors quote the addresses).
         log.error("enquiries: %s mail of enquiry %s not sent after %d attempt(s) (%s)",
                   kind, enquiry_id, mail.attempts, failure)
-        services.mark_mail_failed(mail=mail, error=failure)
+        outbox.mark_mail_failed(mail=mail, error=failure)
         raise MailNotSent(f"The {kind} mail for enquiry {enquiry_id} was not sent ({failure}).")
-    services.mark_mail_sent(mail=mail, recipients=recipients)
+    outbox.mark_mail_sent(mail=mail, recipients=recipients)
     return "sent"
