@@ -61,7 +61,7 @@ def _finish(mail: OutgoingMail, state: str, error: str = "") -> bool:
     return bool(done)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mark_mail_sent(*, mail: OutgoingMail, recipients: int, actor: str = actors.WORKER) -> None:
     """The mail server took the mail: the row is done, and the enquiry's history says so, with
     how many it went to (a notice with nobody to go to fails instead: ``NoOperatorAddress``)."""
@@ -71,7 +71,7 @@ def mark_mail_sent(*, mail: OutgoingMail, recipients: int, actor: str = actors.W
                               "recipients": recipients})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mark_mail_failed(*, mail: OutgoingMail, error: str, actor: str = actors.WORKER) -> None:
     """The worker gave up on a mail: keep it in sight of the operators until it is sent again.
 

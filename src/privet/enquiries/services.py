@@ -83,7 +83,7 @@ def _policy_hash() -> str:
     return version.content_hash if version else ""
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> Enquiry:
     """Store an enquiry sent through the public form; acknowledge it and notify operators.
 
@@ -113,6 +113,7 @@ def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> E
     return enquiry
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def log_enquiry(
     *,
@@ -147,6 +148,7 @@ def log_enquiry(
     return enquiry
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def change_status(
     *,
@@ -221,6 +223,7 @@ def _refuse_if_restricted(enquiry: Enquiry) -> None:
         )
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def add_note(
     *, enquiry: Enquiry, body: str, actor: AbstractBaseUser | str,
@@ -287,7 +290,7 @@ def _queue_after_commit(mails: list[OutgoingMail]) -> None:
     transaction.on_commit(lambda: [_queue(enquiry_id, kind) for enquiry_id, kind in pending])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> OutgoingMail:
     """Queue a failed or stuck mail again (after the commit); the worker sends it as the first time.
 
