@@ -217,7 +217,7 @@ SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not an ab
 COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
 SESSION_COOKIE_NAME = COOKIE_PREFIX + "privet-session"
 CSRF_COOKIE_NAME = COOKIE_PREFIX + "privet-csrf"
-CSRF_FAILURE_VIEW = "privet.enquiries.views.csrf_failure"  # the site's look; keeps the contact form
+CSRF_FAILURE_VIEW = "privet.core.views.csrf_failure"  # the site's look; keeps the contact form
 
 # --- Operator sign-in: password, then TOTP; lockout after repeated failures ----------------------
 # django-axes checks every authenticate() call first; it also counts wrong TOTP codes (panel.auth).

@@ -1,4 +1,6 @@
-"""Reading the audit log: verification of the chain, and an object's or a person's history."""
+"""Reading the audit log: verification of the chain, an object's or a person's history, the
+newest events, and the usernames behind ``user:<id>`` actors. Other apps read events here, never
+through the model."""
 
 from __future__ import annotations
 
@@ -93,11 +95,24 @@ def verify_chain(
 
 
 def events_for_object(obj: models.Model) -> models.QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+    """Everything recorded about ``obj``, oldest first (served by ``audit_object_idx``)."""
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower,
+                                     object_id=str(obj.pk)).order_by("seq")
 
 
 def events_for_subject(identifier: str) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_ref=subject_ref(identifier))
+
+
+def recent_events(*, action: str = "") -> models.QuerySet[AuditEvent]:
+    """Events newest first, optionally of one action (served by the primary key order)."""
+    qs = AuditEvent.objects.order_by("-seq")
+    return qs.filter(action=action) if action else qs
+
+
+def actions() -> list[str]:
+    """Every action that occurs in the log, for a filter (one DISTINCT query)."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
 
 
 def usernames(actors: Iterable[str]) -> dict[str, str]:

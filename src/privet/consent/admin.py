@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privet.readonly_admin import ReadOnlyModelAdmin
 
+from . import selectors
 from .models import ConsentReceipt
 
 
@@ -32,7 +33,7 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description=_("granted"))
     def granted_purposes(self, obj: ConsentReceipt) -> str:
-        return ", ".join(obj.granted())
+        return ", ".join(selectors.granted_purposes(obj))
 
     @admin.display(description=_("policy"))
     def short_policy(self, obj: ConsentReceipt) -> str:

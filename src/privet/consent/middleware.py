@@ -7,8 +7,9 @@ Only for paths under ``/api/consent/``:
 - Receipts: a body over 4 kB is refused from its ``Content-Length`` and one that is not
   ``application/json`` from its ``Content-Type``, both before the body is read; a body that is
   not a JSON object gets a clear 400; and each client (a keyed pseudonym of its IP address,
-  never the address) may send ``PRIVET_CONSENT_RATE_LIMIT`` receipts a minute, counted in the
-  ``PRIVET_CONSENT_RATE_CACHE`` cache (per process by default: see settings).
+  never the address) may send ``PRIVET_CONSENT_RATE_LIMIT`` receipts a minute, counted by the
+  shared limiter (:mod:`privet.core.ratelimit`) in the ``PRIVET_CONSENT_RATE_CACHE`` cache (per
+  process by default: see settings).
 
 It sits before :class:`privet.middleware.RejectNulBytesMiddleware` in ``MIDDLEWARE``: that one
 parses form bodies, after which the raw body can no longer be read, so a form-encoded receipt
@@ -20,14 +21,13 @@ Answers have the API's error shape, ``{"error": code, "message": text}``.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from privet.clients import client_ref
+from privet.core import ratelimit
 from privet.policy.selectors import current_version_for_hot_path
 
 from .selectors import allowed_origins
@@ -43,19 +43,12 @@ def error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def over_rate_limit(request: HttpRequest) -> bool:
-    """Count this request against its client's fixed one-minute window."""
+    """Count this request against its client's fixed one-minute window (0: no limit)."""
     limit = settings.PRIVET_CONSENT_RATE_LIMIT
     if limit <= 0:
         return False
-    cache = caches[settings.PRIVET_CONSENT_RATE_CACHE]
-    key = f"consent-rl:{client_ref(request)}:{int(time.time()) // RATE_WINDOW}"
-    cache.add(key, 0, timeout=RATE_WINDOW * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the window's first request
-        cache.set(key, 1, timeout=RATE_WINDOW * 2)
-        count = 1
-    return count > limit
+    return not ratelimit.allow("consent", client_ref(request), limit=limit, window=RATE_WINDOW,
+                               cache=settings.PRIVET_CONSENT_RATE_CACHE)
 
 
 def is_same_origin(request: HttpRequest, origin: str) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,15 +56,10 @@ class ConsentReceipt(models.Model):
     def __str__(self) -> str:
         return f"receipt {self.pk} {self.site} {self.created_at:%Y-%m-%d %H:%M}"
 
-    def granted(self) -> list[str]:
-        """The purposes this receipt grants, in the order its policy version declares them.
-
-        (PostgreSQL's jsonb does not keep key order.) May cost one query, the first time a
-        process meets the receipt's policy version.
-        """
-        from privet.policy.selectors import declaration_for_hash
-
-        declaration = declaration_for_hash(self.policy_hash)
-        order = [p.id for p in declaration.cookies.purposes] if declaration else []
+    def granted(self, order: Sequence[str] = ()) -> list[str]:
+        """The purposes this receipt grants, in ``order`` (the purposes as its policy version
+        declares them: :func:`~.selectors.granted_purposes` reads it), any others after them
+        by name. (PostgreSQL's jsonb does not keep key order.)"""
+        order = list(order)
         on = [purpose for purpose, granted in self.choices.items() if granted]
         return sorted(on, key=lambda p: (order.index(p) if p in order else len(order), p))

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from privet.policy.schema import CookiePurpose, Declaration
-from privet.policy.selectors import declaration_in_force
+from privet.policy.selectors import declaration_for_hash, declaration_in_force
 
 from .models import ConsentReceipt
 
@@ -76,6 +76,14 @@ def receipts_for_visitor(visitor_id: str) -> QuerySet[ConsentReceipt]:
 def latest_receipt(visitor_id: str) -> ConsentReceipt | None:
     """The choice in force for a visitor id (one query)."""
     return receipts_for_visitor(visitor_id).order_by("-created_at", "-id").first()
+
+
+def granted_purposes(receipt: ConsentReceipt) -> list[str]:
+    """The purposes ``receipt`` grants, in the order its policy version declares them. May cost
+    one query, the first time a process meets that version
+    (:func:`~privet.policy.selectors.declaration_for_hash`)."""
+    declaration = declaration_for_hash(receipt.policy_hash)
+    return receipt.granted([p.id for p in declaration.cookies.purposes] if declaration else ())
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from privet.core.forms import AriaFormMixin
+
 from .models import COMPANY_MAX, EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX, ProjectType
 
 # Digits with the separators people type: +48 600 100 200, (32) 285-12-34. E.164 allows 15 digits.
@@ -58,27 +60,6 @@ def validate_phone(value: str) -> None:
               "brackets are fine)."),
             code="invalid_phone",
         )
-
-
-class AriaFormMixin:
-    """``aria_setup()`` ties each field to its help text and errors (aria-describedby,
-    aria-invalid), for the fields ``aria_fields()`` names (default: all). Templates give the
-    help ``{auto_id}_help`` and each error ``{auto_id}_error``."""
-
-    def aria_fields(self) -> set[str] | None:
-        return None
-
-    def aria_setup(self) -> None:
-        wanted = self.aria_fields()
-        for bound in self:
-            if wanted is not None and bound.name not in wanted:
-                continue
-            ids = [f"{bound.auto_id}_help"] if bound.help_text else []
-            if bound.errors:
-                ids.append(f"{bound.auto_id}_error")
-                bound.field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                bound.field.widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 class EnquiryFieldsForm(AriaFormMixin, forms.Form):

@@ -1,9 +1,10 @@
-"""How an enquiry's history reads: the audit events this app writes, and who wrote them, in words.
+"""How an enquiry's history reads: the audit events this app writes, in words.
 
-The audit log keeps stable codes (``enquiry.mail_sent``, ``system:worker``, ``{"mail":
-"operators"}``) because it is evidence and is hashed as written. An operator reading one
-enquiry's history gets the same facts as sentences in the panel's language; an action or a
-detail this module does not know is shown as its code, so nothing recorded is ever hidden.
+The audit log keeps stable codes (``enquiry.mail_sent``, ``{"mail": "operators"}``) because it
+is evidence and is hashed as written. An operator reading one enquiry's history gets the same
+facts as sentences in the panel's language; an action or a detail this module does not know is
+shown as its code, so nothing recorded is ever hidden. Who wrote an event (``system:worker``,
+``user:7``) is worded by the audit log's own vocabulary, :mod:`privet.audit.actors`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import MAIL_ERRORS_EXPLAINED, Channel, Enquiry, MailKind, ProjectType, Status
 
-# Actors that are not a user account (privet.audit's actor codes), as the history names them.
-ACTOR_NAMES = {
-    "public:contact-form": _("Contact form"),
-    "system:worker": _("Worker"),
-    "system:rights": _("Rights request"),
-    "system:retention": _("Retention rules"),
-    "system:demo": _("Demo data"),
-    "cli": _("Command line"),
-}
-
 # What each of this app's audit actions means; "%(mail)s" is the mail's kind, in words.
 ACTION_TITLES = {
     "enquiry.received": _("Received through the contact form"),
@@ -38,6 +29,8 @@ ACTION_TITLES = {
     "enquiry.mail_requeued": _("Mail queued again: %(mail)s"),
     "enquiry.rectified": _("Contact details corrected at the person's request"),
     "enquiry.restricted": _("Processing restricted at the person's request (GDPR Art. 18)"),
+    "enquiry.restriction_lifted": _("Restriction of processing lifted"),
+    "enquiry.objected": _("The person objected to processing (GDPR Art. 21)"),
     "enquiry.erased": _("Erased at the person's request"),
     "enquiry.expired": _("Deleted when its retention period ended"),
 }
@@ -47,21 +40,6 @@ ACTION_TITLES = {
 HIDDEN_DETAILS = {"client", "mail", "note"}
 LANGUAGES = {"en": "English", "pl": "Polski"}  # each in its own name, as the forms show them
 MAIL_WAS = {"failed": _("not sent"), "stuck": _("stuck in the queue")}
-
-
-def actor_name(actor: str, names: dict[str, str]) -> str:
-    """An audit actor as a person reads it: the username, "Worker", "Contact form", "System"."""
-    if actor in names:
-        return names[actor]
-    if actor.startswith("user:"):
-        return gettext("Deleted user (%(actor)s)") % {"actor": actor}
-    if actor in ACTOR_NAMES:
-        return str(ACTOR_NAMES[actor])
-    if actor.startswith("cli"):
-        return str(ACTOR_NAMES["cli"])
-    if actor == "system" or actor.startswith("system:"):
-        return gettext("System")
-    return actor
 
 
 def _label(choices: type, value: Any) -> str:
@@ -110,6 +88,10 @@ def event_details(details: dict[str, Any]) -> list[tuple[str, str]]:
                             else (gettext("Error"), str(value)))
         elif key == "was":
             readable.append((gettext("Before"), str(MAIL_WAS.get(value, value))))
+        elif key == "request_ref":
+            readable.append((gettext("Rights request"), str(value)))
+        elif key == "run_ref":
+            readable.append((gettext("Retention run"), str(value)))
         elif key == "fields":
             readable.append((gettext("Fields"), _field_names(value)))
         else:

@@ -67,6 +67,13 @@ STATUS_DATE_FIELD = {
 OPEN_STATUSES = (Status.NEW, Status.OFFER)
 
 
+def enquiry_reference(pk: int | str) -> str:
+    """What the person and the operators quote: ``E-000042``. Also for an audit event's
+    ``object_id`` (a string); one that is not a number, which no enquiry has, stays as it is."""
+    pk = str(pk)
+    return f"E-{int(pk):06d}" if pk.isascii() and pk.isdecimal() else pk
+
+
 class Enquiry(models.Model):
     """One person's enquiry, from the public form or logged by an operator from email or phone."""
 
@@ -126,7 +133,7 @@ class Enquiry(models.Model):
     @property
     def reference(self) -> str:
         """What the person and the operators quote: ``E-000042``."""
-        return f"E-{self.pk:06d}"
+        return enquiry_reference(self.pk)
 
     def allowed_transitions(self) -> tuple[str, ...]:
         """The statuses this enquiry may move to next (no query)."""

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from privet.audit.models import AuditEvent
-from privet.audit.selectors import usernames
+from privet.audit import actors
+from privet.audit.actors import actor_name
+from privet.audit.selectors import events_for_object, usernames
+from privet.core.casefold import contains_any
 from privet.registry import SubjectQuery
 
 from . import history
-from .casefold import contains_any
 from .models import (
     OPEN_STATUSES,
     SENDING_LEASE,
@@ -70,7 +73,7 @@ def search_enquiries(
     one project type, and only those with mail an operator should send again.
 
     The text match is a substring scan that ignores case in every alphabet ("żółć" finds
-    "Żółć"; :mod:`.casefold`), fine for a studio's thousands of rows.
+    "Żółć"; :mod:`privet.core.casefold`), fine for a studio's thousands of rows.
     """
     qs = Enquiry.objects.select_related("created_by").order_by("-received_at", "-pk")
     if status == OPEN:
@@ -89,6 +92,17 @@ def search_enquiries(
             match |= Q(pk=int(ref))
         qs = qs.filter(match)
     return qs
+
+
+def enquiry_urls(object_ids: Iterable[str]) -> dict[str, str]:
+    """``{id: panel page}`` for the enquiries among ``object_ids`` (audit events' object ids)
+    that still exist: how the audit log links them (:mod:`privet.audit.links`; one query, none
+    when no id is an enquiry's)."""
+    pks = {int(i) for i in object_ids if i.isascii() and i.isdecimal() and len(i) <= 18}  # bigint
+    if not pks:
+        return {}
+    existing = Enquiry.objects.filter(pk__in=pks).values_list("pk", flat=True)
+    return {str(pk): reverse("panel:enquiry_detail", kwargs={"pk": pk}) for pk in existing}
 
 
 def status_counts() -> dict[str, int]:
@@ -120,11 +134,7 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
     most: changes, notes, events, and the users named by the events)."""
     changes = list(enquiry.status_changes.select_related("actor"))
     notes = list(enquiry.notes.select_related("author"))
-    events = list(
-        AuditEvent.objects.filter(object_type=Enquiry._meta.label_lower, object_id=str(enquiry.pk))
-        .exclude(action__in=_SHOWN_ELSEWHERE)
-        .order_by("seq")
-    )
+    events = list(events_for_object(enquiry).exclude(action__in=_SHOWN_ELSEWHERE))
     names = usernames(e.actor for e in events)
 
     def who(user) -> str:
@@ -133,7 +143,7 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
     def first_actor(change) -> str:
         if change.actor_id or change.from_status or enquiry.channel != Channel.FORM:
             return who(change.actor)
-        return str(history.ACTOR_NAMES["public:contact-form"])
+        return actor_name(actors.CONTACT_FORM, {})
 
     entries = [
         HistoryEntry(
@@ -152,7 +162,7 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
     for e in events:
         details = json.loads(e.details or "{}")
         entries.append(HistoryEntry(
-            at=e.created_at, kind="event", actor=history.actor_name(e.actor, names),
+            at=e.created_at, kind="event", actor=actor_name(e.actor, names),
             title=history.event_title(e.action, details), details=history.event_details(details),
             action=e.action,
         ))

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -34,7 +34,6 @@ from .models import (
     MESSAGE_MAX,
     NAME_MAX,
     PHONE_MAX,
-    SENDING_LEASE,
     STATUS_DATE_FIELD,
     TRANSITIONS,
     Channel,
@@ -80,7 +79,7 @@ def _user(actor: AbstractBaseUser | str | None) -> AbstractBaseUser | None:
     return actor if isinstance(actor, AbstractBaseUser) else None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> Enquiry:
     """Store an enquiry sent through the public form; acknowledge it and notify operators.
 
@@ -110,6 +109,7 @@ def submit_enquiry(*, data: dict[str, Any], client_ref: str, language: str) -> E
     return enquiry
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def log_enquiry(
     *,
@@ -144,6 +144,7 @@ def log_enquiry(
     return enquiry
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def change_status(
     *,
@@ -224,6 +225,7 @@ def _refuse_if_restricted(enquiry: Enquiry) -> None:
         )
 
 
+# Not durable: `privet demo` loads its sample enquiries with it in one transaction.
 @transaction.atomic
 def add_note(
     *, enquiry: Enquiry, body: str, actor: AbstractBaseUser | str,
@@ -252,9 +254,8 @@ def add_note(
 # --- Mail: a transactional outbox -------------------------------------------------------------
 # submit_enquiry writes one OutgoingMail row per mail in the enquiry's transaction and queues the
 # task after the commit; the worker (tasks.send_enquiry_mail) claims the row, sends, and marks it
-# sent or failed. A row that nobody finished is "stuck" after STUCK_AFTER and shown in the panel.
-
-WORKER = "system:worker"
+# sent or failed (the worker's side is in outbox.py). A row that nobody finished is "stuck" after
+# STUCK_AFTER and shown in the panel.
 
 
 def _queue_errors() -> tuple[type[Exception], ...]:
@@ -291,69 +292,7 @@ def _queue_after_commit(mails: list[OutgoingMail]) -> None:
     transaction.on_commit(lambda: [_queue(enquiry_id, kind) for enquiry_id, kind in pending])
 
 
-def claim_mail(*, enquiry_id: int, kind: str) -> OutgoingMail | None:
-    """The worker takes a pending mail for :data:`~.models.SENDING_LEASE`; ``None`` when there is
-    nothing to send: already sent, given up on, owned by another worker, or the enquiry is gone.
-
-    A task queued before the outbox existed (an upgrade) finds no row: the row is made then.
-    """
-    if kind not in MailKind.values:
-        return None
-    mail = OutgoingMail.objects.filter(enquiry_id=enquiry_id, kind=kind).first()
-    if mail is None:
-        if not Enquiry.objects.filter(pk=enquiry_id).exists():
-            return None  # erased meanwhile: nothing left to send, nor anyone to send it to
-        mail, _ = OutgoingMail.objects.get_or_create(enquiry_id=enquiry_id, kind=kind)
-    now = timezone.now()
-    free = Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE)
-    claimed = (OutgoingMail.objects.filter(pk=mail.pk, state=MailState.PENDING).filter(free)
-               .update(sending_since=now))
-    if not claimed:
-        return None
-    mail.refresh_from_db()
-    return mail
-
-
-def note_mail_attempt(*, mail: OutgoingMail) -> None:
-    """Count one attempt at sending and renew the worker's lease (one query)."""
-    now = timezone.now()
-    OutgoingMail.objects.filter(pk=mail.pk).update(attempts=F("attempts") + 1, sending_since=now)
-    mail.attempts += 1
-    mail.sending_since = now
-
-
-def _finish(mail: OutgoingMail, state: str, error: str = "") -> bool:
-    """Record how a worker's sending ended; ``False`` when the row is gone (enquiry erased)."""
-    now = timezone.now()
-    done = OutgoingMail.objects.filter(pk=mail.pk).update(
-        state=state, finished_at=now, sending_since=None, error=error[:100])
-    if done:
-        mail.refresh_from_db()
-    return bool(done)
-
-
-@transaction.atomic
-def mark_mail_sent(*, mail: OutgoingMail, recipients: int, actor: str = WORKER) -> None:
-    """The mail server took the mail: the row is done, and the enquiry's history says so, with
-    how many it went to (a notice with nobody to go to fails instead: ``NoOperatorAddress``)."""
-    if _finish(mail, MailState.SENT):
-        append_event(actor=actor, action="enquiry.mail_sent", obj=mail.enquiry,
-                     details={"mail": mail.kind, "attempts": mail.attempts,
-                              "recipients": recipients})
-
-
-@transaction.atomic
-def mark_mail_failed(*, mail: OutgoingMail, error: str, actor: str = WORKER) -> None:
-    """The worker gave up on a mail: keep it in sight of the operators until it is sent again.
-
-    ``error`` is the exception's class name, never its message (SMTP errors quote addresses).
-    """
-    if _finish(mail, MailState.FAILED, error):
-        append_event(actor=actor, action="enquiry.mail_not_sent", obj=mail.enquiry,
-                     details={"mail": mail.kind, "error": mail.error, "attempts": mail.attempts})
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> OutgoingMail:
     """Queue a failed or stuck mail again (after the commit); the worker sends it as the first time.
 

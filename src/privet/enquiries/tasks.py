@@ -6,7 +6,8 @@ the row, sends, and marks it sent or failed. A refused or dropped connection and
 refused) and anything that is not about the mail server (a template or database error) fail at
 once. A failed mail fails the task with a message that names the enquiry but never the address
 (SMTP errors quote recipients), and the panel shows it until an operator sends it again
-(``services.send_mail_again``). A worker that dies mid-send leaves the row pending, and the
+(``services.send_mail_again``). Retries are logged by :mod:`privet.core.retries`, which names
+the exception's type only. A worker that dies mid-send leaves the row pending, and the
 panel shows it as stuck.
 """
 
@@ -19,11 +20,10 @@ from datetime import timedelta
 
 import stamina
 from django_tasks import task
-from stamina.instrumentation import RetryDetails
 
 from privet.errors import PrivetError
 
-from . import notifications
+from . import notifications, outbox
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +53,11 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, OSError)  # smtplib.SMTPException is an OSError too
 
 
-def log_retry(details: RetryDetails) -> None:
-    """stamina's retry hook (set in ``apps.py``): the exception's type and the attempt number.
-
-    stamina's default hooks log ``repr()`` of the exception and of the call's arguments, and an
-    ``SMTPRecipientsRefused`` repr quotes the addresses it refused.
-    """
-    log.warning("retrying %s after %s (attempt %d failed, next in %.1f s)", details.name,
-                type(details.caused_by).__name__, details.retry_num, details.wait_for)
-
-
 @task()
 def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
     """Send the ``kind`` mail of enquiry ``enquiry_id``; returns "sent" or "skipped" (nothing
     to send: sent already, given up on, another worker has it, or the enquiry is gone)."""
-    # Imported here: services queues this task, so it imports this module first.
-    from . import services
-
-    mail = services.claim_mail(enquiry_id=enquiry_id, kind=kind)
+    mail = outbox.claim_mail(enquiry_id=enquiry_id, kind=kind)
     if mail is None:
         log.info("enquiries: %s mail of enquiry %s has nothing to send", kind, enquiry_id)
         return "skipped"
@@ -80,7 +67,7 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
                                              timeout=MAIL_RETRY_TIMEOUT, wait_initial=2,
                                              wait_max=60):
             with attempt:
-                services.note_mail_attempt(mail=mail)
+                outbox.note_mail_attempt(mail=mail)
                 recipients = SENDERS[kind](enquiry_id)
     # Any failure, not only SMTP's: it is recorded for the operators and raised again below.
     except Exception as exc:
@@ -93,7 +80,7 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
         # traceback carries the exception's message (SMTP errors quote the addresses).
         log.error("enquiries: %s mail of enquiry %s not sent after %d attempt(s) (%s)",
                   kind, enquiry_id, mail.attempts, failure)
-        services.mark_mail_failed(mail=mail, error=failure)
+        outbox.mark_mail_failed(mail=mail, error=failure)
         raise MailNotSent(f"The {kind} mail for enquiry {enquiry_id} was not sent ({failure}).")
-    services.mark_mail_sent(mail=mail, recipients=recipients)
+    outbox.mark_mail_sent(mail=mail, recipients=recipients)
     return "sent"

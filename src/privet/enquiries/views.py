@@ -6,11 +6,11 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from privet.clients import client_ref
+from privet.core.views import csrf_failure_handler
 
 from . import services, throttle
 from .forms import ENQUIRY_FIELDS, ContactForm
@@ -39,6 +39,15 @@ def _kept(request: HttpRequest) -> ContactForm:
                        request=request)
 
 
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    """A form sent with a stale CSRF token comes back with what was typed (see
+    :mod:`privet.core.views`)."""
+    if request.method != "POST":
+        return None
+    return _render(request, _kept(request), status=403, refusal="csrf")
+
+
+@csrf_failure_handler(_csrf_failure)
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -68,28 +77,3 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "enquiries/thanks.html", {
         "reference": reference, "notice": collection_notice(get_language()),
     })
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """``CSRF_FAILURE_VIEW``: a form sent without a valid CSRF token (the page was open too
-    long, or cookies are blocked). Nothing is stored; the person is told what happened in the
-    site's look instead of Django's bare 403. The contact form comes back with what was typed;
-    the panel and other pages offer the way back. ``reason`` (Django's, technical) is not shown.
-    """
-    match = request.resolver_match
-    view_name = match.view_name if match else ""
-    if view_name == "enquiries:contact" and request.method == "POST":
-        return _render(request, _kept(request), status=403, refusal="csrf")
-    context = {"back_url": _same_site_referer(request)}
-    if view_name.startswith(("panel:", "admin:")):
-        return render(request, "panel/csrf_failure.html", context, status=403)
-    return render(request, "enquiries/csrf_failure.html", context, status=403)
-
-
-def _same_site_referer(request: HttpRequest) -> str:
-    """The page the form was on, if it is one of ours; else ``""``."""
-    referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return referer
-    return ""

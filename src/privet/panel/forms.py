@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privet.enquiries.forms import AriaFormMixin
+from privet.core.forms import AriaFormMixin
 
 
 class TotpForm(forms.Form):

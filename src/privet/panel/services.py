@@ -76,7 +76,7 @@ def ensure_roles(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
         group.permissions.set(_role_permissions(role).using(using))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assign_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
     """Give ``user`` exactly one role; administrators also get Django admin (staff) access."""
     if role not in ROLE_PERMISSIONS:
@@ -104,13 +104,14 @@ def settle_role_change(*, user: AbstractBaseUser, before: list[str], actor: Acto
                      details={"from": before, "to": after})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def start_totp_enrolment(*, user: AbstractBaseUser) -> TOTPDevice:
     """The user's unconfirmed TOTP device, created with a fresh secret if there is none yet."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
+# Not durable: signin.check_code calls it in its own transaction, with the device locked.
 @transaction.atomic
 def confirm_totp_device(*, device: TOTPDevice, request: HttpRequest) -> None:
     """Mark a device whose code the user just proved as their second factor."""

@@ -29,7 +29,7 @@ class EffectiveDateTooEarly(PrivetError):
     code = "effective_date_too_early"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>") -> PolicyVersion:
     """Validate ``source`` (YAML) and store it as a new immutable version.
 

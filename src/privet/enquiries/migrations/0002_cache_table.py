@@ -1,17 +1,14 @@
-"""Create the database cache table when CACHES uses it (PRIVET_CACHE_BACKEND=db, the default).
+"""Historical, now empty: the database cache table is created by ``privet_core.0001_cache_table``.
 
-The contact form's rate limit and ALTCHA's replay protection need a cache shared by every web
-process; a migration makes `migrate` (and so `privet demo`) enough to set it up.
+This step created the cache table before the shared runtime moved to ``privet.core``. It stays,
+empty, because later enquiries migrations depend on it and databases have it applied; a database
+migrated before the move keeps its table, and ``privet_core.0001`` (which creates the table only
+when it is missing) leaves it as it is.
 """
 
-from django.core.management import call_command
 from django.db import migrations
-
-
-def create_cache_table(apps, schema_editor):
-    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
 class Migration(migrations.Migration):
     dependencies = [("enquiries", "0001_initial")]
-    operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop, elidable=True)]
+    operations = []

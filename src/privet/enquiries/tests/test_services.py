@@ -153,3 +153,14 @@ def test_demo_data_loads_once(published):
     assert set(Enquiry.objects.values_list("status", flat=True)) == {"new", "offer", "project", "ended",
                                                                       "closed"}
     assert "already loaded" in out.getvalue()
+
+
+def test_the_form_submission_is_a_transaction_of_its_own(published, valid_data):
+    """submit_enquiry is durable: when it returns, the enquiry is committed and its mail queued,
+    so a caller's larger transaction, which could still roll it back after the visitor was
+    thanked, is refused (the demo loader wraps log_enquiry and change_status, never this)."""
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.submit_enquiry(data=valid_data, client_ref="c1", language="en")
+    assert not Enquiry.objects.exists()

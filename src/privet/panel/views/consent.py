@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from privet.consent.selectors import daily_rates, purpose_labels, receipts_for_visitor
+from privet.consent.selectors import (
+    daily_rates,
+    granted_purposes,
+    purpose_labels,
+    receipts_for_visitor,
+)
 from privet.consent.services import VISITOR_ID_RE
 
 from ..access import panel_view
@@ -36,8 +41,10 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
         error = _("A visitor id is 32 hexadecimal characters, the part of the privet_consent cookie "
                   "before the first dot.")
     elif visitor:
-        # Newest first: the choice in force is the one to prove, whatever came before it.
-        receipts = list(receipts_for_visitor(visitor).reverse()[:RECEIPTS_SHOWN])
+        # Newest first: the choice in force is the one to prove, whatever came before it. Each
+        # with the purposes it allows, in its policy version's order.
+        receipts = [(r, granted_purposes(r))
+                    for r in receipts_for_visitor(visitor).reverse()[:RECEIPTS_SHOWN]]
     return render(request, "panel/consent.html", {
         "section": "consent", "days": days, "windows": WINDOWS, "labels": labels,
         "rows": rows,

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from privet.audit.selectors import actions, recent_events
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
 from privet.enquiries.selectors import mail_needing_attention, open_enquiries, status_counts
 
 from ..access import panel_view
 from ..roles import VIEW_AUDIT
-from ..selectors import audit_actions, audit_rows, recent_audit_events
+from ..selectors import audit_rows
 
 DASHBOARD_OPEN_LIMIT = 8
 CONSENT_WINDOW_DAYS = 7
@@ -52,9 +53,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @panel_view(VIEW_AUDIT)
 def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
-    page = Paginator(recent_audit_events(action=action), 50).get_page(request.GET.get("page"))
+    page = Paginator(recent_events(action=action), 50).get_page(request.GET.get("page"))
     return render(request, "panel/audit.html", {
         "section": "audit", "page": page, "rows": audit_rows(page.object_list),
-        "action": action, "actions": audit_actions(),
+        "action": action, "actions": actions(),
         "query": urlencode({"action": action}) if action else "",
     })
