@@ -198,6 +198,47 @@ class SubjectSource(Protocol):
     def is_restricted(self, record: models.Model) -> bool: ...
 
 
+class EvidenceSource:
+    """Base of a source whose records are evidence (proof of consent, the audit log): exported,
+    never corrected, restricted or erased on request. A subclass sets ``name``, ``models`` and
+    ``category`` and answers :meth:`kept` (every record it holds about the person, with the
+    reason) and ``export``."""
+
+    role: Role = "controller"
+    attributes: frozenset[str] = frozenset()
+    name: str
+    category: str
+
+    def kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:
+        raise NotImplementedError
+
+    def plan(self, subject: SubjectQuery) -> SourcePlan:
+        kept = self.kept(subject)
+        records = sum(k.records for k in kept)
+        return SourcePlan(self.name, records, {self.category: records} if records else {}, kept)
+
+    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
+                request_ref: str) -> ActionReport:
+        refuse_unknown_attributes(self, changes)  # type: ignore[arg-type]
+        return ActionReport(self.name)
+
+    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self.kept(subject))
+
+    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
+                         request_ref: str) -> ActionReport:
+        return ActionReport(self.name)
+
+    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self.kept(subject))
+
+    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
+        return ErasureReport(self.name, 0, self.kept(subject))
+
+    def is_restricted(self, record: models.Model) -> bool:
+        return False
+
+
 def refuse_unknown_attributes(source: SubjectSource, changes: Mapping[str, str]) -> None:
     """Raise :class:`UnknownAttribute` for a change the source cannot make (nothing changes)."""
     unknown = set(changes) - set(source.attributes)

@@ -9,19 +9,15 @@ chained, and it holds no identifier to correct.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 
 from privet.pseudonyms import subject_ref
 from privet.registry import (
-    ActionReport,
-    ErasureReport,
+    EvidenceSource,
     Kept,
-    SourcePlan,
     SubjectQuery,
-    refuse_unknown_attributes,
     registry,
 )
 
@@ -52,16 +48,14 @@ def _events(subject: SubjectQuery) -> tuple[QuerySet[AuditEvent], dict[str, str]
     return AuditEvent.objects.filter(subject_ref__in=refs).order_by("seq"), refs
 
 
-class AuditSource:
+class AuditSource(EvidenceSource):
     name = "audit"
-    role = "controller"
     models = (AuditEvent,)
-    attributes: frozenset[str] = frozenset()
+    category = "contact_details"
 
-    def plan(self, subject: SubjectQuery) -> SourcePlan:
+    def kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:
         records = _events(subject)[0].count()
-        return SourcePlan(self.name, records, {"contact_details": records} if records else {},
-                          (Kept(records, EVIDENCE_REASON),) if records else ())
+        return (Kept(records, EVIDENCE_REASON),) if records else ()
 
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         events, refs = _events(subject)
@@ -71,31 +65,6 @@ class AuditSource:
              "about": identifiers[refs[e.subject_ref]]}
             for e in events.only("created_at", "action", "object_type", "subject_ref")
         ]}
-
-    def _kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:
-        records = _events(subject)[0].count()
-        return (Kept(records, EVIDENCE_REASON),) if records else ()
-
-    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
-                request_ref: str) -> ActionReport:
-        refuse_unknown_attributes(self, changes)
-        return ActionReport(self.name)
-
-    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
-        return ActionReport(self.name, 0, self._kept(subject))
-
-    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
-                         request_ref: str) -> ActionReport:
-        return ActionReport(self.name)
-
-    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
-        return ActionReport(self.name, 0, self._kept(subject))
-
-    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
-        return ErasureReport(self.name, 0, self._kept(subject))
-
-    def is_restricted(self, record: Any) -> bool:
-        return False
 
 
 registry.subject_source(AuditSource())

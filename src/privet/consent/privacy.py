@@ -11,20 +11,16 @@ shorter). Whole months expire by partition drop (``services.expire_receipts``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from privet.policy.selectors import declaration_in_force
 from privet.registry import (
-    ActionReport,
-    ErasureReport,
+    EvidenceSource,
     Kept,
     RetentionTarget,
     RuleRef,
-    SourcePlan,
     SubjectQuery,
     TriggerTime,
-    refuse_unknown_attributes,
     registry,
 )
 
@@ -63,26 +59,22 @@ def _proof_rules() -> tuple[RuleRef, ...]:
     return tuple(RuleRef.of(r) for r in TARGET.rules(declaration)) if declaration else ()
 
 
-class ConsentReceiptSource:
-    """The rights engine's view of consent receipts (by visitor id only)."""
+class ConsentReceiptSource(EvidenceSource):
+    """Consent receipts, found by visitor id only. A receipt serves nothing but proof, which
+    rests on a legal obligation (Art. 6(1)(c)): nothing to restrict or object to either."""
 
     name = "consent_receipts"
-    role = "controller"
     models = (ConsentReceipt,)
-    attributes: frozenset[str] = frozenset()
+    category = "technical_data"
 
     def _receipts(self, subject: SubjectQuery):
         if not subject.visitor_id:
             return ConsentReceipt.objects.none()
         return receipts_for_visitor(subject.visitor_id)
 
-    def plan(self, subject: SubjectQuery) -> SourcePlan:
+    def kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:
         records = self._receipts(subject).count()
-        return SourcePlan(
-            source=self.name, records=records,
-            holdings={"technical_data": records} if records else {},
-            kept=(Kept(records, PROOF_REASON, _proof_rules()),) if records else (),
-        )
+        return (Kept(records, PROOF_REASON, _proof_rules()),) if records else ()
 
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         return {"consent_receipts": [
@@ -92,33 +84,6 @@ class ConsentReceiptSource:
              "language": r.language, "browser": r.user_agent_family}
             for r in self._receipts(subject)
         ]}
-
-    def _unchanged(self, subject: SubjectQuery) -> tuple[Kept, ...]:
-        records = self._receipts(subject).count()
-        return (Kept(records, PROOF_REASON, _proof_rules()),) if records else ()
-
-    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
-                request_ref: str) -> ActionReport:
-        refuse_unknown_attributes(self, changes)
-        return ActionReport(self.name)  # nothing to correct: no attribute held
-
-    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
-        # A receipt is used for nothing but proof: there is no processing to restrict.
-        return ActionReport(self.name, 0, self._unchanged(subject))
-
-    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
-                         request_ref: str) -> ActionReport:
-        return ActionReport(self.name)
-
-    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
-        # Proof of consent rests on a legal obligation (Art. 6(1)(c)), not legitimate interest.
-        return ActionReport(self.name, 0, self._unchanged(subject))
-
-    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
-        return ErasureReport(self.name, 0, self._unchanged(subject))
-
-    def is_restricted(self, record: Any) -> bool:
-        return False
 
 
 registry.subject_source(ConsentReceiptSource())
