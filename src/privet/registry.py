@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, runtime_checkable
 
 from django.db import models
@@ -274,7 +274,7 @@ def _min_days(period: str) -> int:
 
 def _local(moment: datetime | date) -> datetime:
     """``moment`` in local time (``PRIVET_TIME_ZONE``); a day counts from its start there."""
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()  # not a request's activated zone: the same for everyone
     if isinstance(moment, datetime):
         return timezone.localtime(moment, tz)
     return timezone.make_aware(datetime.combine(moment, time.min), tz)
@@ -295,10 +295,10 @@ class RetentionTarget:
     """Records of one model (``scope`` narrows them) that the declaration's rules expire.
 
     A rule applies to a record when its category is in ``categories``, its purpose in
-    ``purposes`` and its trigger in ``triggers``, and the record's trigger has happened (the
-    field is set). A record expires at the latest expiry of the rules that apply; with none, it
-    is kept (a trigger still to come, e.g. a project not yet ended). ``held`` matches records
-    the engine must keep whatever their expiry (restricted processing, GDPR Art. 18).
+    ``purposes`` and its trigger in ``triggers``. A record expires at the latest expiry of the
+    rules that apply, counted from its trigger fields; with none, it is kept, and so it is
+    while any of their triggers is still to come (a project not yet ended). ``held`` matches
+    records the engine must keep whatever their expiry (restricted processing, GDPR Art. 18).
 
     ``expire(records, *, actor, run_ref)`` removes the records it is given (a queryset the
     engine has found expired) by ``method``: deleted, or anonymised where a record must outlive
@@ -327,32 +327,34 @@ class RetentionTarget:
                 and r.after in self.triggers]
 
     def expires_at(self, record: models.Model, rules: Iterable[RetentionRule]) -> datetime | None:
-        """When ``record`` must be gone: the latest expiry of the rules whose trigger happened,
-        or ``None`` while none has."""
+        """When ``record`` must be gone: the latest expiry of the rules that apply, or ``None``
+        while any of their triggers is still to come (it could only make the expiry later)."""
         ends = []
         for rule in rules:
             at = self._trigger(rule.after)
             moment = getattr(record, at.field)
-            if moment is not None:
-                if at.plus:
-                    moment = add_period(_local(moment), at.plus)
-                ends.append(rule_expiry(rule, moment))
+            if moment is None:
+                return None
+            if at.plus:
+                moment = add_period(_local(moment), at.plus)
+            ends.append(rule_expiry(rule, moment))
         return max(ends) if ends else None
 
     def candidates(self, declaration: Declaration, now: datetime) -> QuerySet:
         """Records that may have expired, by a conservative SQL bound (one query when read):
-        some rule's trigger happened, and none happened too recently to have run out."""
+        every applicable rule's trigger happened, none too recently to have run out. The bound
+        takes a month as 28 days, a year as 365, and one day less for daylight saving time (days
+        are counted on the local calendar, so 90 days may be 90 days less an hour)."""
         rules = self.rules(declaration)
         qs = self.model._default_manager.filter(self.scope)
         if not rules:
             return qs.none()
-        some = Q(pk__in=[])
+        now = now.astimezone(UTC)  # whole days of elapsed time, whatever zone ``now`` is in
         for rule in rules:
             at = self._trigger(rule.after)
-            bound = now - timedelta(days=_min_days(rule.period) + _min_days(at.plus))
-            some |= Q(**{f"{at.field}__isnull": False})
-            qs = qs.filter(Q(**{f"{at.field}__isnull": True}) | Q(**{f"{at.field}__lte": bound}))
-        return qs.filter(some)
+            bound = now - timedelta(days=max(0, _min_days(rule.period) + _min_days(at.plus) - 1))
+            qs = qs.filter(**{f"{at.field}__lte": bound})
+        return qs
 
     def expired(self, declaration: Declaration, now: datetime | None = None,
                 ) -> tuple[list[tuple[models.Model, datetime]], list[models.Model]]:
@@ -364,8 +366,9 @@ class RetentionTarget:
         candidates = self.candidates(declaration, now)
         if self.held is not None:
             held_ids = set(candidates.filter(self.held).values_list("pk", flat=True))
+        fields = {self._trigger(r.after).field for r in rules}
         expired, held = [], []
-        for record in candidates.order_by("pk"):
+        for record in candidates.only("pk", *fields).order_by("pk").iterator(chunk_size=2000):
             end = self.expires_at(record, rules)
             if end is not None and end <= now:
                 if record.pk in held_ids:

@@ -49,6 +49,9 @@ def _events(subject: SubjectQuery) -> tuple[QuerySet[AuditEvent], dict[str, str]
 
 
 class AuditSource(EvidenceSource):
+    """Its export writes no event of its own: an event about reading the log would change what
+    the log holds about the person; the rights request's own events record the export."""
+
     name = "audit"
     models = (AuditEvent,)
     category = "contact_details"

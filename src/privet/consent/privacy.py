@@ -26,6 +26,7 @@ from privet.registry import (
 
 from . import services
 from .models import ConsentReceipt
+from .partitions import CONSENT_COOKIE_MONTHS
 from .selectors import receipts_for_visitor
 
 registry.personal_data(
@@ -39,7 +40,7 @@ registry.personal_data(
     },
 )
 
-CONSENT_COOKIE_LIFETIME = "12m"  # Max-Age of the privet_consent cookie (consent.js)
+CONSENT_COOKIE_LIFETIME = f"{CONSENT_COOKIE_MONTHS}m"  # Max-Age of the privet_consent cookie
 TARGET = RetentionTarget(
     name="consent.receipts", model=ConsentReceipt, categories=frozenset({"technical_data"}),
     purposes=frozenset({"legal_obligations"}),
@@ -77,13 +78,18 @@ class ConsentReceiptSource(EvidenceSource):
         return (Kept(records, PROOF_REASON, _proof_rules()),) if records else ()
 
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
-        return {"consent_receipts": [
+        exported = {"consent_receipts": [
             {"created_at": r.created_at.isoformat(), "site": r.site, "visitor_id": r.visitor_id,
              "choices": r.choices, "method": r.method, "gpc": r.gpc,
              "policy_hash": r.policy_hash, "banner_version": r.banner_version,
              "language": r.language, "browser": r.user_agent_family}
             for r in self._receipts(subject)
         ]}
+        if exported["consent_receipts"]:
+            services.record_receipts_export(visitor_id=subject.visitor_id,
+                                            receipts=len(exported["consent_receipts"]),
+                                            actor=actor, request_ref=request_ref)
+        return exported
 
 
 registry.subject_source(ConsentReceiptSource())

@@ -153,3 +153,12 @@ def expire_receipts(*, receipts: QuerySet[ConsentReceipt], actor: Actor = "syste
                      details={"partitions": dropped, "receipts": removed,
                               **({"run_ref": run_ref} if run_ref else {})})
     return removed
+
+
+@transaction.atomic
+def record_receipts_export(*, visitor_id: str, receipts: int, actor: Actor,
+                           request_ref: str = "") -> None:
+    """Audit that a visitor's receipts were handed to them (Art. 15/20): one event."""
+    append_event(actor=actor, action="consent.receipts_exported",
+                 object_type=ConsentReceipt._meta.label_lower, subject=visitor_id,
+                 details={"receipts": receipts, **({"request_ref": request_ref} if request_ref else {})})

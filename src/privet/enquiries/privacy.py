@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from privet.policy.selectors import declaration_in_force
 from privet.registry import (
@@ -37,7 +38,7 @@ from privet.registry import (
 )
 
 from . import services
-from .models import Enquiry, EnquiryNote, EnquiryStatusChange, OutgoingMail, Status
+from .models import Enquiry, EnquiryNote, EnquiryStatusChange, OutgoingMail
 from .selectors import enquiries_of_subject
 
 registry.personal_data(
@@ -107,12 +108,23 @@ for _model in (EnquiryNote, EnquiryStatusChange):
     registry.no_retention_target(_model, "part of its enquiry: deleted with it (cascade)")
 
 
-def _claims_rules() -> tuple[RuleRef, ...]:
-    """The declared rules that keep a project's records (those counting from its end)."""
+def _claims_kept(subject: SubjectQuery) -> list[int]:
+    """The person's projects that an erasure must keep: a contract was signed and the declared
+    claims period after it ends has not run out (one query)."""
+    projects = TARGETS[2]
     declaration = declaration_in_force()
-    if declaration is None:
+    rules = projects.rules(declaration) if declaration else []
+    now = timezone.now()
+    return [e.pk for e in enquiries_of_subject(subject).filter(projects.scope)
+            if e.kept_for_claims() and ((end := projects.expires_at(e, rules)) is None or end > now)]
+
+
+def _kept(kept: list[int]) -> tuple[Kept, ...]:
+    if not kept:
         return ()
-    return tuple(RuleRef.of(r) for r in TARGETS[2].rules(declaration) if r.after == "contract_end")
+    declaration = declaration_in_force()
+    rules = TARGETS[2].rules(declaration) if declaration else []
+    return (Kept(len(kept), CONTRACT_REASON, tuple(RuleRef.of(r) for r in rules)),)
 
 
 def _objectionable() -> bool:
@@ -134,21 +146,19 @@ class EnquirySource:
     attributes = frozenset(services.ATTRIBUTE_FIELDS)
 
     def plan(self, subject: SubjectQuery) -> SourcePlan:
-        """Counts only (one query): every enquiry holds contact details and a message."""
+        """Counts (one query, plus one for the projects kept for claims): every enquiry holds
+        contact details and a message."""
         counts = enquiries_of_subject(subject).order_by().aggregate(
-            records=Count("pk"),
-            contract=Count("pk", filter=Q(status__in=(Status.PROJECT, Status.ENDED))),
-            restricted=Count("pk", filter=Q(restricted_at__isnull=False)),
-        )
+            records=Count("pk"), restricted=Count("pk", filter=Q(restricted_at__isnull=False)))
         records = counts["records"]
-        kept = (Kept(counts["contract"], CONTRACT_REASON, _claims_rules()),) if counts["contract"] else ()
         return SourcePlan(source=self.name, records=records,
                           holdings={c: records for c in sorted(CATEGORIES)} if records else {},
-                          kept=kept, restricted=counts["restricted"])
+                          kept=_kept(_claims_kept(subject)), restricted=counts["restricted"])
 
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
-        """Everything stored about the person, as JSON-ready data (four queries)."""
+        """Everything stored about the person, as JSON-ready data (four queries), audited."""
         enquiries = enquiries_of_subject(subject).prefetch_related("notes", "status_changes", "mail")
+        services.record_export(enquiries=enquiries, actor=actor, request_ref=request_ref)
         return {"enquiries": [_exported(e) for e in enquiries]}
 
     def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
@@ -177,10 +187,10 @@ class EnquirySource:
             enquiries=enquiries_of_subject(subject), actor=actor, request_ref=request_ref))
 
     def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
-        erased, kept = services.erase_enquiries(enquiries=enquiries_of_subject(subject),
-                                                actor=actor, request_ref=request_ref)
-        return ErasureReport(self.name, erased,
-                             (Kept(kept, CONTRACT_REASON, _claims_rules()),) if kept else ())
+        kept = _claims_kept(subject)
+        erased = services.erase_enquiries(enquiries=enquiries_of_subject(subject).exclude(pk__in=kept),
+                                          actor=actor, request_ref=request_ref)
+        return ErasureReport(self.name, erased, _kept(kept))
 
     def is_restricted(self, record: Any) -> bool:
         enquiry = record.enquiry if isinstance(record, EnquiryNote | EnquiryStatusChange) else record

@@ -18,7 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from privet.audit.services import Actor, append_event
+from privet.audit import actors
+from privet.audit.services import Actor, append_event, append_events
 from privet.policy.selectors import current_hash
 
 from .errors import (
@@ -164,7 +165,7 @@ def change_status(
     allow.
     """
     locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
-    _refuse_if_restricted(locked)
+    _refuse_if_restricted(locked, to_status=to_status)
     from_status = locked.status
     if to_status not in Status.values:
         raise InvalidTransition(f"{to_status!r} is not a status of an enquiry.")
@@ -211,13 +212,16 @@ def change_status(
     return locked
 
 
-def _refuse_if_restricted(enquiry: Enquiry) -> None:
+def _refuse_if_restricted(enquiry: Enquiry, *, to_status: str = "") -> None:
+    """Refuse work on an enquiry whose processing is restricted (Art. 18) or objected to
+    (Art. 21). An objection still lets it end (closed, project ended): that stops processing,
+    which is what the person asked for, and starts its retention clock."""
     if enquiry.restricted_at is not None:
         raise ProcessingRestricted(
             f"{enquiry.reference}: the person restricted processing of this enquiry (GDPR Art. 18) "
             "on " + enquiry.restricted_at.date().isoformat() + "; it is kept but not worked on."
         )
-    if enquiry.objected_at is not None:
+    if enquiry.objected_at is not None and to_status not in (Status.CLOSED, Status.ENDED):
         raise ProcessingRestricted(
             f"{enquiry.reference}: the person objected to its processing (GDPR Art. 21) on "
             + enquiry.objected_at.date().isoformat() + "; it is kept until its retention ends "
@@ -341,8 +345,6 @@ def resend_stuck_mail(*, actor: AbstractBaseUser | str) -> tuple[int, int]:
 # engine's expired records), the actor and the rights request's (or retention run's) reference,
 # and audits every record it changes with them.
 
-RIGHTS = "system:rights"
-RETENTION = "system:retention"
 # Person attributes (privet.registry.ATTRIBUTES) an enquiry holds, and the field holding each.
 ATTRIBUTE_FIELDS = {"name": "name", "company": "company", "email": "email", "phone": "phone"}
 
@@ -423,41 +425,50 @@ def record_enquiry_objection(*, enquiries: QuerySet[Enquiry], actor: Actor,
     return changed
 
 
-def _delete(enquiry: Enquiry, *, action: str, actor: Actor, details: dict[str, Any]) -> None:
-    append_event(actor=actor, action=action, obj=enquiry, subject=enquiry.email,
-                 details={"status": enquiry.status, "channel": enquiry.channel, **details})
-    enquiry.delete()  # notes, status changes and mail rows cascade
+def _delete_all(enquiries: list[Enquiry], *, action: str, actor: Actor,
+                details: dict[str, Any]) -> int:
+    """Delete ``enquiries`` (notes, status changes and mail rows cascade) with one audit event
+    each, appended together: one chain lock and one insert for the batch, not one per record."""
+    if not enquiries:
+        return 0
+    append_events(
+        {"actor": actor, "action": action, "obj": e, "subject": e.email,
+         "details": {"status": e.status, "channel": e.channel, **details}}
+        for e in enquiries
+    )
+    Enquiry.objects.filter(pk__in=[e.pk for e in enquiries]).delete()
+    return len(enquiries)
 
 
 @transaction.atomic
-def erase_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "",
-                    ) -> tuple[int, int]:
-    """Erase (Art. 17) the enquiries no duty keeps, with their notes, history and mail rows.
+def erase_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "") -> int:
+    """Erase (Art. 17) ``enquiries`` with their notes, history and mail rows; returns how many.
 
-    An enquiry that became a contract is kept while the claims period runs
-    (:meth:`Enquiry.kept_for_claims`). Returns ``(erased, kept)``.
+    The caller (``privacy.EnquirySource``) leaves out what a duty keeps: a project whose claims
+    period under the declaration has not run out.
     """
-    erased = kept = 0
-    for enquiry in enquiries.select_for_update():
-        if enquiry.kept_for_claims():
-            kept += 1
-            continue
-        _delete(enquiry, action="enquiry.erased", actor=actor, details=_request(request_ref))
-        erased += 1
-    return erased, kept
+    return _delete_all(list(enquiries.select_for_update()), action="enquiry.erased", actor=actor,
+                       details=_request(request_ref))
 
 
 @transaction.atomic
-def expire_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor = RETENTION,
+def expire_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor = actors.RETENTION,
                      run_ref: str = "") -> int:
     """Delete enquiries whose declared retention has run out (the retention engine found them).
 
     A restricted enquiry is kept whatever its rule says (Art. 18: the person asked for storage,
     not deletion). Returns how many were deleted.
     """
-    expired = 0
-    for enquiry in enquiries.filter(restricted_at__isnull=True).select_for_update():
-        _delete(enquiry, action="enquiry.expired", actor=actor,
-                details={"run_ref": run_ref} if run_ref else {})
-        expired += 1
-    return expired
+    expired = list(enquiries.filter(restricted_at__isnull=True).select_for_update())
+    return _delete_all(expired, action="enquiry.expired", actor=actor,
+                       details={"run_ref": run_ref} if run_ref else {})
+
+
+@transaction.atomic
+def record_export(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "") -> int:
+    """Audit that ``enquiries`` were handed to the person (Art. 15/20); returns how many."""
+    rows = list(enquiries)
+    if rows:
+        append_events({"actor": actor, "action": "enquiry.exported", "obj": e, "subject": e.email,
+                       "details": _request(request_ref)} for e in rows)
+    return len(rows)

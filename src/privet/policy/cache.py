@@ -6,9 +6,12 @@ without importing each other.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
+
+from privet.errors import PrivetError
 
 from .loader import parse_canonical
 from .schema import Declaration
@@ -22,6 +25,11 @@ class Published(Protocol):
 
     @property
     def short_hash(self) -> str: ...
+
+class TamperedVersion(PrivetError):
+    code = "policy_version_tampered"
+    status = 500
+
 
 # How long a web process may go on using the version it last read for hot paths that do not
 # record it (CORS origins of the consent API, the banner's words): a newly published version, or
@@ -44,6 +52,12 @@ class PolicyCache:
     def declaration_of(self, version: Published) -> Declaration:
         found = self.declarations.get(version.content_hash)
         if found is None:
+            if hashlib.sha256(version.canonical.encode()).hexdigest() != version.content_hash:
+                raise TamperedVersion(
+                    f"Policy version {version.short_hash}: its stored text does not match its "
+                    "content hash; the row was changed after publication. Restore it from a "
+                    "backup or the published file."
+                )
             found = self.declarations[version.content_hash] = parse_canonical(
                 version.canonical, source=f"policy version {version.short_hash}"
             )

@@ -70,15 +70,32 @@ def test_every_source_keeps_the_contract(name, published):
     assert not any(value in exported for value in BOB.identifiers().values())
 
     # Attributes are the registry's words, never field names; a wrong one changes nothing.
+    before = counts()
     with pytest.raises(UnknownAttribute):
         source.rectify(ANNA, {"status": "x"}, actor=ACTOR, request_ref=REQUEST)
     assert counts() == before
 
+    # A correction of an attribute the source holds changes it, once.
+    if "name" in source.attributes:
+        assert source.rectify(ANNA, {"name": "Anna Corrected"}, actor=ACTOR,
+                              request_ref=REQUEST).changed > 0
+        assert source.rectify(ANNA, {"name": "Anna Corrected"}, actor=ACTOR,
+                              request_ref=REQUEST).changed == 0
+
     # Restriction is idempotent and answers the one selector other code asks.
     first = source.restrict(ANNA, actor=ACTOR, request_ref=REQUEST)
     assert source.restrict(ANNA, actor=ACTOR, request_ref=REQUEST).changed == 0
+    if first.changed:
+        restricted = [m for m in source.models
+                      if any(registry.is_restricted(r) for r in m._default_manager.all())]
+        assert restricted, f"{name}: restricted records, but registry.is_restricted() says none"
+    else:
+        assert first.not_changed, f"{name}: nothing restricted and no reason given"
     lifted = source.lift_restriction(ANNA, actor=ACTOR, request_ref=REQUEST)
     assert lifted.changed == first.changed
+    objected = source.object(ANNA, actor=ACTOR, request_ref=REQUEST)
+    assert objected.changed or objected.not_changed  # done, or a reason why not
+    assert source.object(ANNA, actor=ACTOR, request_ref=REQUEST).changed == 0
 
     # Erase removes what the plan said may go, keeps what it said is kept, for the same reasons.
     report = source.erase(ANNA, actor=ACTOR, request_ref=REQUEST)
@@ -97,3 +114,5 @@ def test_every_source_keeps_the_contract(name, published):
         assert json.loads(event.details).get("request_ref") == REQUEST, event.action
     if report.erased or first.changed:
         assert written.exists()
+    if name != "audit":  # reading the log is recorded by the rights request's own events
+        assert any(e.action.endswith("exported") for e in written), f"{name}: export not audited"

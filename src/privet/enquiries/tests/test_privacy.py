@@ -217,3 +217,61 @@ def test_an_objection_stops_work_where_legitimate_interest_is_a_basis(published,
         services.change_status(enquiry=Enquiry.objects.get(pk=mine.pk), to_status="offer",
                                actor="test")
     assert source().object(ANNA, **ACT).changed == 0
+
+
+def test_an_objection_still_lets_the_enquiry_end_so_its_retention_starts(published, valid_data):
+    mine = make(valid_data)
+    source().object(ANNA, **ACT)
+    closed = services.change_status(enquiry=Enquiry.objects.get(pk=mine.pk), to_status="closed",
+                                    actor="test")
+    assert closed.closed_at is not None
+
+
+def test_erasure_keeps_a_project_only_while_its_claims_period_runs(published, valid_data):
+    running = make(valid_data, days=900, steps=[("offer", 890), ("project", 880)])
+    recent = make(valid_data, days=900, steps=[("offer", 890), ("project", 880), ("ended", 700)])
+    long_over = make(valid_data, days=4000, steps=[("offer", 3990), ("project", 3980), ("ended", 3000)])
+    plan = source().plan(ANNA)
+    assert (plan.records, plan.kept_records, plan.erasable) == (3, 2, 1)
+    report = source().erase(ANNA, **ACT)
+    assert report.erased == 1
+    assert set(Enquiry.objects.values_list("pk", flat=True)) == {running.pk, recent.pk}
+    assert not Enquiry.objects.filter(pk=long_over.pk).exists()
+
+
+def test_the_sql_bound_never_hides_an_expired_record_across_daylight_saving(published, valid_data,
+                                                                            default_source):
+    """90 days from 29 March 2025, 01:30 in Warsaw end an hour early in UTC (summer time began
+    on 30 March): the record must be found from that moment, not an hour later."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from privet.registry import rule_expiry
+
+    mine = make(valid_data)
+    closed_at = datetime(2025, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+    Enquiry.objects.filter(pk=mine.pk).update(status="closed", closed_at=closed_at)
+    data = yaml.safe_load(default_source)
+    for rule in data["retention"]:
+        if rule["purpose"] == "enquiries":
+            rule["period"] = "90d"
+    decl = parse_declaration(yaml.safe_dump(data), source="test")
+    [rule] = decl.rules_for(category="contact_details", purpose="enquiries")
+    end = rule_expiry(rule, closed_at)
+    assert end.astimezone(UTC) - closed_at.astimezone(UTC) < timedelta(days=90)  # summer time
+    expired, _ = target("enquiries.without_offer").expired(decl, end + timedelta(minutes=1))
+    assert [r.pk for r, _ in expired] == [mine.pk]
+    assert target("enquiries.without_offer").expired(decl, end - timedelta(minutes=1))[0] == []
+
+
+def test_a_rule_whose_trigger_is_still_to_come_keeps_the_record(published, valid_data):
+    """A target mapping two triggers: the record waits for both (the latest expiry of all)."""
+    from dataclasses import replace
+
+    project = make(valid_data, days=900, steps=[("offer", 890), ("project", 880)])
+    Enquiry.objects.filter(pk=project.pk).update(closed_at=timezone.now() - timedelta(days=800))
+    both = replace(target("enquiries.projects"),
+                   triggers={"enquiry_closed": "closed_at", "contract_end": "project_ended_at"})
+    decl = published.declaration()
+    assert both.expires_at(Enquiry.objects.get(pk=project.pk), both.rules(decl)) is None
+    assert both.expired(decl) == ([], [])

@@ -401,3 +401,24 @@ def test_the_dashboard_tiles_and_ages_read_right_with_any_number(operator_client
     assert ">dzisiaj<" in polish and "0 dni" not in polish
     listed = operator_client.get("/pl/panel/enquiries/").content.decode()
     assert "dzisiaj" in listed and "0 dni temu" not in listed
+
+
+def test_an_objection_is_shown_and_the_enquiry_can_still_be_closed(operator_client):
+    from privet.enquiries.services import record_enquiry_objection
+
+    enquiry = logged("test")
+    record_enquiry_objection(enquiries=Enquiry.objects.filter(pk=enquiry.pk), actor="test",
+                             request_ref="R-000007")
+    page = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert "objected to the processing of this enquiry (GDPR Art. 21)" in page
+    polish = operator_client.get(f"/pl/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert "sprzeciw wobec przetwarzania tego zapytania (art. 21 RODO)" in polish
+    refused = operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/",
+                                   {"to_status": "offer"}, follow=True)
+    assert "Art. 21" in refused.content.decode()
+    operator_client.post(f"/panel/enquiries/{enquiry.pk}/status/", {"to_status": "closed"})
+    enquiry.refresh_from_db()
+    assert enquiry.status == "closed" and enquiry.closed_at is not None
+    history = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
+    assert "The person objected to processing (GDPR Art. 21)" in history
+    assert "R-000007" in history  # the rights request it came from

@@ -125,3 +125,14 @@ def test_audit_events_record_the_hash_in_force_through_the_provider(
     assert given.policy_version == published.content_hash  # a caller's own hash wins
     monkeypatch.setattr(audit_services, "_policy_hash_provider", None)
     assert append_event(actor="test", action="thing.done").policy_version == ""
+
+
+def test_a_version_whose_stored_text_was_changed_is_refused(published):
+    from privet.policy.cache import TamperedVersion
+    from privet.policy.models import PolicyVersion
+
+    PolicyVersion.objects.filter(pk=published.pk).update(
+        canonical=published.canonical.replace("SoftCode", "EvilCorp", 1))
+    tampered = PolicyVersion.objects.get(pk=published.pk)
+    with pytest.raises(TamperedVersion, match="does not match its content hash"):
+        PolicyCache().declaration_of(tampered)
