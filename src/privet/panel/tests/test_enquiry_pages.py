@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -31,7 +31,9 @@ def logged(actor, **changes) -> Enquiry:
 
 def test_the_dashboard_shows_open_enquiries_with_their_age(operator_client):
     user = get_user_model().objects.get(username="olga")
-    logged(user, received_at=timezone.now() - timedelta(days=3, hours=1))
+    # Age is counted in calendar days (Warsaw): noon three days ago is "3 days" at any hour.
+    noon = datetime.combine(timezone.localdate() - timedelta(days=3), time(12))
+    logged(user, received_at=timezone.make_aware(noon))
     done = logged(user, name="Anna Closed")
     change_status(enquiry=done, to_status="closed", actor=user)
     page = operator_client.get("/panel/")
