@@ -67,7 +67,28 @@ SECRET_KEY = _secret_key()
 SECRET_KEY_FALLBACKS = env_list("PRIVET_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.environ.get("PRIVET_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address that mail links point at. The demo sets it from the address it serves; a
+# server in production must be told (`privet serve` and `privet worker` refuse to start without it,
+# privet.core.startup), since a guess would send every visitor a link to someone else's loopback.
+DEMO_SITE_URL = "http://127.0.0.1:8000"
+
+
+def _site_url() -> str:
+    url = os.environ.get("PRIVET_SITE_URL", "").strip().rstrip("/")
+    if not url:
+        return DEMO_SITE_URL if (DEMO or DEBUG) else ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"PRIVET_SITE_URL={url!r} is not the site's public address: give the scheme and "
+            "host the public uses, e.g. https://privacy.example.com"
+        )
+    return url
+
+
+SITE_URL = _site_url()
 
 INSTALLED_APPS = [
     "privet.panel",  # before the admin: its admin/base_site.html gives the admin the panel's look
@@ -298,12 +319,14 @@ STORAGES = {
 }
 
 # --- Mail -----------------------------------------------------------------------------------
+# The demo keeps what it "sends" in the data folder (one .eml file per mail), and the panel's
+# Outbox page shows it: no console copy, which would put addresses in the log.
+DEMO_OUTBOX_BACKEND = "privet.core.demo_outbox.DemoOutboxBackend"
 EMAIL_BACKEND = os.environ.get(
     "PRIVET_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEMO
-    else "django.core.mail.backends.smtp.EmailBackend",
+    DEMO_OUTBOX_BACKEND if DEMO else "django.core.mail.backends.smtp.EmailBackend",
 )
+PRIVET_OUTBOX_DIR = DATA_DIR / "outbox"
 EMAIL_HOST = os.environ.get("PRIVET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("PRIVET_EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("PRIVET_EMAIL_USER", "")

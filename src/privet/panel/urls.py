@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, consent, dashboard, enquiries
+from .views import auth, consent, dashboard, enquiries, outbox
 
 app_name = "panel"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
     path("audit/", dashboard.audit_log, name="audit"),
     path("consent/", consent.consent_overview, name="consent"),
+    path("outbox/", outbox.outbox, name="outbox"),
 ]
