@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # single-use recovery codes, for an operator without their phone
     "axes",
     "privet.policy",
     "privet.audit",
@@ -263,6 +264,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 OTP_TOTP_ISSUER = os.environ.get("PRIVET_TOTP_ISSUER", "Privet")
 # The admin never shows a device's secret key or QR code once it exists (a reset is a deletion).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A wrong recovery code makes the next one wait 1, 2, 4... seconds, as a wrong TOTP code does.
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -359,7 +362,7 @@ ALTCHA_WIDGET_CHALLENGE_MODE = "endpoint"
 ALTCHA_CHALLENGE_ENDPOINT_RATELIMIT = "privet.enquiries.throttle.challenge_allowed"
 
 # Third-party apps that store personal data for us; the drift check inspects them like privet.* apps.
-PRIVET_DRIFT_THIRD_PARTY_APPS = ["auth", "sessions", "axes", "otp_totp"]
+PRIVET_DRIFT_THIRD_PARTY_APPS = ["auth", "sessions", "axes", "otp_totp", "otp_static"]
 # Cookie consent: receipts one client (pseudonymised IP) may send per minute (0: no limit). Counted
 # per web process by default (the "consent" cache: no round trip on the banner's hot path, at most
 # workers x looser); PRIVET_CONSENT_RATE_CACHE=default counts in the shared cache above instead.
