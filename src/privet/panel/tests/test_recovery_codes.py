@@ -151,3 +151,22 @@ def test_the_recovery_pages_speak_polish(make_operator):
     client.post("/pl/panel/login/", {"username": "olga", "password": PASSWORD})
     page = client.get("/pl/panel/login/recovery/").content.decode()
     assert "Zaloguj się kodem odzyskiwania" in page
+
+
+def test_the_admin_shows_how_many_codes_are_left_never_which_and_only_deletes(
+        make_operator, admin_client_2fa):
+    user = make_operator("olga", OPERATOR, device=False)
+    codes = enrol(Client(), user)
+    listing = admin_client_2fa.get("/panel/admin/otp_static/staticdevice/")
+    assert listing.status_code == 200
+    device = StaticToken.objects.filter(device__user=user).first().device
+    page = admin_client_2fa.get(f"/panel/admin/otp_static/staticdevice/{device.pk}/change/")
+    html = listing.content.decode() + page.content.decode()
+    assert page.status_code == 200 and "olga" in html
+    assert not any(c.replace("-", "") in html for c in codes)
+    assert admin_client_2fa.get("/panel/admin/otp_static/staticdevice/add/").status_code == 403
+    response = admin_client_2fa.post(f"/panel/admin/otp_static/staticdevice/{device.pk}/delete/",
+                                     {"post": "yes"})
+    assert response.status_code == 302
+    assert not StaticToken.objects.filter(device__user=user).exists()
+    assert AuditEvent.objects.filter(action="admin.deleted", object_type="otp_static.staticdevice").exists()
