@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, consent, dashboard, enquiries, outbox
+from .views import auth, consent, dashboard, enquiries, outbox, policy
 
 app_name = "panel"
 urlpatterns = [
@@ -19,5 +19,6 @@ urlpatterns = [
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
     path("audit/", dashboard.audit_log, name="audit"),
     path("consent/", consent.consent_overview, name="consent"),
+    path("policy/", policy.policy_versions, name="policy_versions"),
     path("outbox/", outbox.outbox, name="outbox"),
 ]
