@@ -180,3 +180,11 @@ def test_demo_mail_links_point_at_the_address_it_serves_and_the_operator_is_told
     assert f"{base}/panel/enquiries/" in by_recipient["operator@demo.example.com"]
     assert f"{base}/panel/outbox/" in output
     assert VALID["email"] not in output and "Traceback" not in output
+
+
+def test_a_demo_bound_to_every_interface_links_to_one_a_browser_here_reaches():
+    from privet.core.management.commands.demo import served_site
+
+    assert served_site("0.0.0.0:8080") == ("http://127.0.0.1:8080", "127.0.0.1")
+    assert served_site("[::]:8080") == ("http://[::1]:8080", "[::1]")
+    assert served_site("192.0.2.7:9000") == ("http://192.0.2.7:9000", "192.0.2.7")
