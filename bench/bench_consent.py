@@ -70,6 +70,7 @@ class Server:
         self.env = {
             **os.environ,
             "PRIVET_SECRET_KEY": "bench-only-" + "c" * 40,
+            "PRIVET_SITE_URL": self.url,
             "PRIVET_DATA_DIR": tempfile.mkdtemp(prefix="privet-bench-consent-"),
             "PRIVET_DATABASE_URL": f"{base_url}/{DB_NAME}",
             "PRIVET_CACHE_BACKEND": os.environ.get("PRIVET_BENCH_CACHE", "redis"),

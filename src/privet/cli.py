@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"privet: configuration error: {exc}\n")
         sys.exit(2)
-    execute_from_command_line(["privet", *args])
+    try:
+        execute_from_command_line(["privet", *args])
+    except ImproperlyConfigured as exc:  # a server's own start-up check (privet.core.startup)
+        sys.stderr.write(f"privet: configuration error: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

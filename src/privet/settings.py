@@ -67,7 +67,28 @@ SECRET_KEY = _secret_key()
 SECRET_KEY_FALLBACKS = env_list("PRIVET_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.environ.get("PRIVET_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address that mail links point at. The demo sets it from the address it serves; a
+# server in production must be told (`privet serve` and `privet worker` refuse to start without it,
+# privet.core.startup), since a guess would send every visitor a link to someone else's loopback.
+DEMO_SITE_URL = "http://127.0.0.1:8000"
+
+
+def _site_url() -> str:
+    url = os.environ.get("PRIVET_SITE_URL", "").strip().rstrip("/")
+    if not url:
+        return DEMO_SITE_URL if (DEMO or DEBUG) else ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"PRIVET_SITE_URL={url!r} is not the site's public address: give the scheme and "
+            "host the public uses, e.g. https://privacy.example.com"
+        )
+    return url
+
+
+SITE_URL = _site_url()
 
 INSTALLED_APPS = [
     "privet.panel",  # before the admin: its admin/base_site.html gives the admin the panel's look
@@ -83,6 +104,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # single-use recovery codes, for an operator without their phone
     "axes",
     "privet.policy",
     "privet.audit",
@@ -242,6 +264,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 OTP_TOTP_ISSUER = os.environ.get("PRIVET_TOTP_ISSUER", "Privet")
 # The admin never shows a device's secret key or QR code once it exists (a reset is a deletion).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A wrong recovery code makes the next one wait 1, 2, 4... seconds, as a wrong TOTP code does.
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -298,12 +322,14 @@ STORAGES = {
 }
 
 # --- Mail -----------------------------------------------------------------------------------
+# The demo keeps what it "sends" in the data folder (one .eml file per mail), and the panel's
+# Outbox page shows it: no console copy, which would put addresses in the log.
+DEMO_OUTBOX_BACKEND = "privet.core.demo_outbox.DemoOutboxBackend"
 EMAIL_BACKEND = os.environ.get(
     "PRIVET_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEMO
-    else "django.core.mail.backends.smtp.EmailBackend",
+    DEMO_OUTBOX_BACKEND if DEMO else "django.core.mail.backends.smtp.EmailBackend",
 )
+PRIVET_OUTBOX_DIR = DATA_DIR / "outbox"
 EMAIL_HOST = os.environ.get("PRIVET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("PRIVET_EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("PRIVET_EMAIL_USER", "")
@@ -336,7 +362,7 @@ ALTCHA_WIDGET_CHALLENGE_MODE = "endpoint"
 ALTCHA_CHALLENGE_ENDPOINT_RATELIMIT = "privet.enquiries.throttle.challenge_allowed"
 
 # Third-party apps that store personal data for us; the drift check inspects them like privet.* apps.
-PRIVET_DRIFT_THIRD_PARTY_APPS = ["auth", "sessions", "axes", "otp_totp"]
+PRIVET_DRIFT_THIRD_PARTY_APPS = ["auth", "sessions", "axes", "otp_totp", "otp_static"]
 # Cookie consent: receipts one client (pseudonymised IP) may send per minute (0: no limit). Counted
 # per web process by default (the "consent" cache: no round trip on the banner's hot path, at most
 # workers x looser); PRIVET_CONSENT_RATE_CACHE=default counts in the shared cache above instead.

@@ -7,6 +7,7 @@ import os
 import tempfile
 
 os.environ.setdefault("PRIVET_SECRET_KEY", "test-only-key-not-secret-" + "x" * 32)
+os.environ.setdefault("PRIVET_SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("PRIVET_DATA_DIR", tempfile.mkdtemp(prefix="privet-test-"))
 
 from privet.settings import *  # noqa: F403

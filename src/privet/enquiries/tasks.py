@@ -24,6 +24,7 @@ from django_tasks import task
 from privet.errors import PrivetError
 
 from . import notifications, outbox
+from .errors import NoOperatorAddress
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,10 @@ def is_transient(exc: Exception) -> bool:
 
 @task()
 def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
-    """Send the ``kind`` mail of enquiry ``enquiry_id``; returns "sent" or "skipped" (nothing
-    to send: sent already, given up on, another worker has it, or the enquiry is gone)."""
+    """Send the ``kind`` mail of enquiry ``enquiry_id``; returns "sent", "skipped" (nothing
+    to send: sent already, given up on, another worker has it, or the enquiry is gone) or
+    "not_sent" (a notice with no operator address to go to: the row is failed, the panel says
+    what to do). Any other failure raises :class:`MailNotSent`."""
     mail = outbox.claim_mail(enquiry_id=enquiry_id, kind=kind)
     if mail is None:
         log.info("enquiries: %s mail of enquiry %s has nothing to send", kind, enquiry_id)
@@ -75,6 +78,14 @@ def send_enquiry_mail(enquiry_id: int, kind: str) -> str:
         if not isinstance(exc, OSError | PrivetError):  # a bug (template, database): say where,
             log.error("enquiries: %s mail of enquiry %s failed with %s at:\n%s", kind, enquiry_id,
                       failure, "".join(traceback.format_tb(exc.__traceback__)))  # not what
+    if failure == NoOperatorAddress.__name__:
+        # Not a fault of the mail or the code but a setting to fix: one line saying which, and
+        # the task ends normally, so the task backend logs no traceback either.
+        outbox.mark_mail_failed(mail=mail, error=failure)
+        log.warning("enquiries: the operators' notice of enquiry %s was not sent: no operator has "
+                    "an email address. Set PRIVET_OPERATOR_EMAILS or give an operator's account an "
+                    "address, then press \"Send again\" on the enquiry in the panel.", enquiry_id)
+        return "not_sent"
     if failure:
         # Outside the except block, so neither the log, the error recorded nor the task's stored
         # traceback carries the exception's message (SMTP errors quote the addresses).

@@ -16,7 +16,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -115,11 +118,46 @@ class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
         return False
 
 
+class AuditedStaticDeviceAdmin(AuditedAdmin, StaticDeviceAdmin):
+    """Recovery codes, like authenticators, can be seen (how many, never which) and deleted only.
+
+    Deleting an operator's codes voids them; the operator makes new ones on the panel's Recovery
+    codes page. Adding or editing here would show or move codes, so neither exists.
+    """
+
+    list_display = ["user", "name", "created_at", "last_used_at", "codes_left"]
+    raw_id_fields = ()
+    inlines = []
+    fieldsets = ((_("Device"), {"fields": ("user", "name", "codes_left")}),
+                 (_("Use"), {"fields": ("created_at", "last_used_at")}))
+    readonly_fields = ("user", "name", "codes_left", "created_at", "last_used_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(unused=Count("token_set"))
+
+    @admin.display(description=_("unused codes"), ordering="unused")
+    def codes_left(self, obj: StaticDevice) -> int:
+        return obj.unused
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets
+
+    def get_inline_instances(self, request, obj=None):
+        return []
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAccessAttemptAdmin(AuditedAdmin, AccessAttemptAdmin):
     """Deleting attempts unlocks an account: audited like any change."""
 
 
 for model, model_admin in ((User, PanelUserAdmin), (TOTPDevice, AuditedTOTPDeviceAdmin),
+                           (StaticDevice, AuditedStaticDeviceAdmin),
                            (AccessAttempt, AuditedAccessAttemptAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)

@@ -26,6 +26,25 @@ class TotpForm(forms.Form):
         return token
 
 
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Recovery code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={
+            "autocomplete": "off", "autocapitalize": "none", "autofocus": True,
+            "spellcheck": "false", "class": "code-input",
+        }),
+    )
+
+    def clean_code(self) -> str:
+        from .services import RECOVERY_CODE_LENGTH, normalise_recovery_code
+
+        code = normalise_recovery_code(self.cleaned_data["code"])
+        if len(code) != RECOVERY_CODE_LENGTH or not code.isalnum():
+            raise forms.ValidationError(_(
+                "Enter one of your recovery codes as it was shown, e.g. abcde-fghij."))
+        return code
+
+
 # The list's filter for enquiries with mail an operator should send again (the dashboard links it).
 MAIL_NOT_SENT = "unsent"
 

@@ -6,6 +6,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privet.registry import RetentionTarget, registry
@@ -43,6 +44,20 @@ for _model in (AccessAttempt, AccessLog, AccessFailureLog):
 registry.personal_data(
     TOTPDevice, {},
     not_personal={"name": "the device's label, always 'Authenticator app' (panel.services)"},
+)
+# Recovery codes (panel.services.issue_recovery_codes): a staff account's credential, like its
+# password; a used code is deleted at once, and all of them with the account or a reset.
+registry.personal_data(
+    StaticDevice, {},
+    not_personal={"name": "the device's label, always 'Recovery codes' (panel.services)"},
+)
+registry.personal_data(StaticToken, {"token": "staff_accounts"})
+registry.not_a_subject_source(
+    StaticToken, "a recovery code is a staff account's credential: an administrator handles "
+                 "staff requests in the admin (Accounts), where deleting the codes is a reset",
+)
+registry.no_retention_target(
+    StaticToken, "a code is deleted when it is used or replaced, and with its account or device",
 )
 
 # Staff accounts (django.contrib.auth and sessions, in the drift check's scope too). Visitors never

@@ -45,6 +45,7 @@ ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # View and delete only: deleting a device is the reset (the next sign-in enrols a new one),
     # and nobody needs to edit, or see, a second factor's key.
     "otp_totp": ("delete", "view"),
+    "otp_static": ("delete", "view"),  # recovery codes: deleting them is a reset too
     "axes": ("delete", "view"),
     "audit": ("view",),
     "policy": ("view",),

@@ -7,11 +7,15 @@ details never hold a raw IP address or a typed username: the client is its keyed
 
 from __future__ import annotations
 
+import base64
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privet.audit.services import Actor, append_event
@@ -21,6 +25,11 @@ from privet.errors import PrivetError
 from .roles import ADMIN_MODEL_PERMISSIONS, ADMINISTRATOR, ROLE_PERMISSIONS, roles_of
 
 DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+# How many single-use recovery codes an operator gets at a time, and how long each is: 10 base32
+# characters (50 random bits), which the throttling below leaves far out of a guesser's reach.
+RECOVERY_CODES = 10
+RECOVERY_CODE_LENGTH = 10
 
 
 class UnknownRole(PrivetError):
@@ -121,9 +130,72 @@ def confirm_totp_device(*, device: TOTPDevice, request: HttpRequest) -> None:
                  details={"device": device.persistent_id, **_client(request)})
 
 
-def record_sign_in(*, request: HttpRequest, user: AbstractBaseUser) -> None:
+def recovery_device(user: AbstractBaseUser) -> StaticDevice | None:
+    """The user's recovery codes (a django-otp static device), if they have been given any."""
+    return StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME).order_by("pk").first()
+
+
+def recovery_codes_left(user: AbstractBaseUser) -> int:
+    """How many of the user's recovery codes are unused (one query)."""
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+
+
+def normalise_recovery_code(typed: str) -> str:
+    """A recovery code as stored: lower case, without the dash and spaces people type."""
+    return "".join(typed.split()).replace("-", "").lower()
+
+
+def _new_recovery_code() -> str:
+    return base64.b32encode(secrets.token_bytes(7)).decode().lower()[:RECOVERY_CODE_LENGTH]
+
+
+def _shown(code: str) -> str:
+    half = RECOVERY_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+# Not durable: enrolment gives the first codes right after the authenticator is confirmed.
+@transaction.atomic
+def issue_recovery_codes(*, user: AbstractBaseUser, request: HttpRequest,
+                         replacing: bool = False) -> list[str]:
+    """Give ``user`` a fresh set of single-use recovery codes; any earlier ones stop working.
+
+    Returns the codes as shown to the person (``abcde-fghij``): this is the only time they are
+    seen, so the caller shows them at once. The audit event says how many, never which.
+    ``replacing`` marks an operator's own request for new codes (``panel.recovery_codes_regenerated``)
+    rather than the set given at enrolment (``panel.recovery_codes_created``).
+    """
+    device = recovery_device(user)
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    else:
+        device = StaticDevice.objects.select_for_update().get(pk=device.pk)
+        device.token_set.all().delete()
+        device.throttle_reset()
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    action = "panel.recovery_codes_regenerated" if replacing else "panel.recovery_codes_created"
+    append_event(actor=user, action=action, obj=user,
+                 details={"codes": len(codes), **_client(request)})
+    return [_shown(code) for code in codes]
+
+
+@transaction.atomic(durable=True)
+def regenerate_recovery_codes(*, user: AbstractBaseUser, request: HttpRequest) -> list[str]:
+    """The operator asked for new recovery codes: the old ones stop working (audited)."""
+    return issue_recovery_codes(user=user, request=request, replacing=True)
+
+
+def record_sign_in(*, request: HttpRequest, user: AbstractBaseUser,
+                   factors: str = "password+totp") -> None:
     append_event(actor=user, action="panel.sign_in", obj=user,
-                 details={"factors": "password+totp", **_client(request)})
+                 details={"factors": factors, **_client(request)})
+
+
+def record_recovery_code_used(*, request: HttpRequest, user: AbstractBaseUser, left: int) -> None:
+    """A recovery code stood in for the authenticator (it is gone now); ``left`` are unused."""
+    append_event(actor=user, action="panel.recovery_code_used", obj=user,
+                 details={"codes_left": left, **_client(request)})
 
 
 def record_sign_out(*, request: HttpRequest, user: AbstractBaseUser) -> None:
@@ -131,7 +203,8 @@ def record_sign_out(*, request: HttpRequest, user: AbstractBaseUser) -> None:
 
 
 def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -> None:
-    """A wrong password (``stage="password"``) or a refused TOTP code (``stage="totp"``).
+    """A wrong password (``stage="password"``), a refused TOTP code (``stage="totp"``) or
+    recovery code (``stage="recovery_code"``).
 
     Only for accounts that exist: attempts on made-up usernames are axes' business (it counts
     them for lockout), and auditing them would let anyone grow the chain without limit.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, consent, dashboard, enquiries
+from .views import auth, consent, dashboard, enquiries, outbox, policy
 
 app_name = "panel"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("login/", auth.sign_in, name="login"),
     path("login/verify/", auth.verify, name="verify"),
     path("login/enrol/", auth.enrol, name="enrol"),
+    path("login/recovery/", auth.recovery, name="recovery"),
+    path("account/recovery-codes/", auth.recovery_codes, name="recovery_codes"),
     path("logout/", auth.sign_out, name="logout"),
     path("enquiries/", enquiries.enquiry_list, name="enquiries"),
     path("enquiries/new/", enquiries.enquiry_new, name="enquiry_new"),
@@ -17,4 +19,6 @@ urlpatterns = [
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
     path("audit/", dashboard.audit_log, name="audit"),
     path("consent/", consent.consent_overview, name="consent"),
+    path("policy/", policy.policy_versions, name="policy_versions"),
+    path("outbox/", outbox.outbox, name="outbox"),
 ]

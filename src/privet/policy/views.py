@@ -1,11 +1,14 @@
 import json
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from .diff import compare
 from .rendering import policy_context
 from .selectors import current_version, version_by_id, version_history
 
@@ -28,10 +31,55 @@ def policy_page(request: HttpRequest, version: str | None = None) -> HttpRespons
 def version_list(request: HttpRequest) -> HttpResponse:
     versions = list(version_history())
     current = current_version()
+    # Newest first: each version's predecessor is the next one in the list.
     return render(request, "policy/versions.html", {
-        "versions": [(v, v.declaration()) for v in versions], "current": current,
-        "today": timezone.localdate(),
+        "versions": [(v, v.declaration(), versions[i + 1] if i + 1 < len(versions) else None)
+                     for i, v in enumerate(versions)],
+        "choices": versions, "current": current, "today": timezone.localdate(),
     })
+
+
+def comparison(request: HttpRequest) -> tuple[dict[str, Any], int]:
+    """The context and status of a comparison of two versions (``?from=1.0&to=1.1``), shared by
+    the public page and the panel's.
+
+    Without both, the version in force (or the newest) is compared with the one before it. An
+    unknown id (404) or the same version twice (400) is said on the page, with the choice of
+    versions, and nothing is compared.
+    """
+    versions = list(version_history())
+    wanted_from, wanted_to = request.GET.get("from", "").strip(), request.GET.get("to", "").strip()
+    context: dict[str, Any] = {"choices": versions, "from_id": wanted_from, "to_id": wanted_to,
+                               "diff": None, "error": ""}
+    if len(versions) < 2:
+        context["error"] = _("Only one version has been published, so there is nothing to compare yet.")
+        return context, 200
+    if not wanted_from or not wanted_to:
+        # The version in force and its predecessor; if it is the first, it and its successor.
+        at = versions.index(current_version() or versions[0])
+        old, new = (versions[at + 1], versions[at]) if at + 1 < len(versions) else (
+            versions[at], versions[at - 1])
+    else:
+        by_id = {v.version: v for v in versions}
+        old, new = by_id.get(wanted_from), by_id.get(wanted_to)
+        unknown = [v for v, found in ((wanted_from, old), (wanted_to, new)) if found is None]
+        if unknown:
+            context["error"] = _("There is no published version “%(id)s”. Choose one from the "
+                                 "list.") % {"id": unknown[0][:40]}
+            return context, 404
+        if old == new:
+            context["error"] = _("Choose two different versions to compare.")
+            return context, 400
+    context.update(old=old, new=new, from_id=old.version, to_id=new.version,
+                   diff=compare(old.declaration(), new.declaration(), get_language(), request))
+    return context, 200
+
+
+@require_GET
+def version_changes(request: HttpRequest) -> HttpResponse:
+    """What changed between two versions: a summary by part of the policy, then the text."""
+    context, status = comparison(request)
+    return render(request, "policy/changes.html", context, status=status)
 
 
 @require_GET

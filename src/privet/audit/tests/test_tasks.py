@@ -36,7 +36,7 @@ def test_cli_queues_and_worker_process_runs(backend, tmp_path, request):
     """`privet audit verify --background` then `privet worker --batch`, as an operator would."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIVET_", "DJANGO_"))}
     env.update(PRIVET_SECRET_KEY="test-key-" + "y" * 40, PRIVET_DATA_DIR=str(tmp_path),
-               PRIVET_TASK_BACKEND=backend)
+               PRIVET_TASK_BACKEND=backend, PRIVET_SITE_URL="https://privacy.example.com")
     if backend == "rq":
         env["PRIVET_REDIS_URL"] = request.getfixturevalue("redis_url")
         import redis

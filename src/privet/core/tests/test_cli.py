@@ -109,3 +109,82 @@ def test_demo_serves_through_gunicorn_and_stops_cleanly_on_ctrl_c(env):
     assert f"http://127.0.0.1:{port}/" in output
     assert "Stopped." in output
     assert "gunicorn" in output.lower() and "Starting worker" in output
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker", "--batch"]])
+def test_production_refuses_to_start_a_server_without_the_site_url(env, command):
+    """Links in mail must point at the address the public uses: no guess in production."""
+    done = privet(*command, env={**env, "PRIVET_SECRET_KEY": "k" * 50})
+    assert done.returncode == 2
+    assert ("privet: configuration error: PRIVET_SITE_URL is not set. Production refuses to start "
+            "without the site's public address") in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_site_url_that_is_not_an_address_is_refused(env):
+    done = privet("manage", "check", env={**env, "PRIVET_SECRET_KEY": "k" * 50,
+                                          "PRIVET_SITE_URL": "privacy.example.com"})
+    assert done.returncode == 2
+    assert "PRIVET_SITE_URL='privacy.example.com' is not the site's public address" in done.stderr
+
+
+def read_outbox(folder, count: int, proc: subprocess.Popen, timeout: float = 60) -> list:
+    """The demo's mails once ``count`` are in its outbox (the worker sends them)."""
+    import email
+    import email.policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+        if len(files) >= count:
+            return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+                    for f in files]
+        assert proc.poll() is None, "the demo stopped"
+        time.sleep(0.25)
+    raise AssertionError(f"{count} mails did not reach the demo's outbox within {timeout}s")
+
+
+def test_demo_mail_links_point_at_the_address_it_serves_and_the_operator_is_told(env, tmp_path):
+    """`privet demo 127.0.0.1:PORT`: an enquiry through the contact form is acknowledged with
+    links on that address, and the demo operator (who has an address) gets the notice; both
+    wait in the demo's outbox, none of them in the log."""
+    import httpx
+
+    from privet.enquiries.tests.conftest import VALID, solve
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "privet", "demo", f"127.0.0.1:{port}"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        wait_for_http(f"{base}/contact/", proc)
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            form = browser.get("/contact/").text
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+            payload = solve(browser.get("/altcha/challenge/").json())
+            sent = browser.post("/contact/", data={**VALID, "altcha": payload,
+                                                   "csrfmiddlewaretoken": token})
+            assert sent.status_code == 302, sent.text
+        mails = read_outbox(tmp_path / "data" / "outbox", 2, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    by_recipient = {str(m["To"]): m.get_body(preferencelist=("plain",)).get_content() for m in mails}
+    assert set(by_recipient) == {VALID["email"], "operator@demo.example.com"}
+    for text in by_recipient.values():
+        links = re.findall(r"https?://[^\s<>\"]+", text)
+        assert links and all(link.startswith(f"{base}/") for link in links), links
+    assert f"{base}/panel/enquiries/" in by_recipient["operator@demo.example.com"]
+    assert f"{base}/panel/outbox/" in output
+    assert VALID["email"] not in output and "Traceback" not in output
+
+
+def test_a_demo_bound_to_every_interface_links_to_one_a_browser_here_reaches():
+    from privet.core.management.commands.demo import served_site
+
+    assert served_site("0.0.0.0:8080") == ("http://127.0.0.1:8080", "127.0.0.1")
+    assert served_site("[::]:8080") == ("http://[::1]:8080", "[::1]")
+    assert served_site("192.0.2.7:9000") == ("http://192.0.2.7:9000", "192.0.2.7")

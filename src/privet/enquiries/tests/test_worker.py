@@ -53,3 +53,32 @@ def test_a_refused_recipient_fails_the_task_once_and_nothing_stored_names_the_ad
     for text in (failed.traceback, caplog.text, out, err):
         assert "anna@example.com" not in text
     assert "SMTPRecipientsRefused" in failed.traceback
+
+
+def test_a_notice_with_no_operator_address_is_one_clear_log_line_not_a_traceback(
+        client, published, pow_payload, valid_data, settings, smtp_server, caplog, capfd):
+    """The demo's first enquiry used to print a traceback: nobody to tell is a setting to fix,
+    said in one line, and the panel keeps the notice to send again."""
+    import logging
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.PRIVET_OPERATOR_EMAILS = []
+    inbox = smtp_server()
+    assert client.post("/contact/", {**valid_data, "altcha": pow_payload()}).status_code == 302
+    with caplog.at_level(logging.INFO):
+        run_worker()
+    enquiry = Enquiry.objects.get()
+    states = dict(enquiry.mail.values_list("kind", "state"))
+    assert states == {"acknowledgement": MailState.SENT, "operators": MailState.FAILED}
+    assert len(inbox.messages) == 1
+    out, err = capfd.readouterr()
+    for text in (caplog.text, out, err):
+        assert "Traceback" not in text
+        assert "anna@example.com" not in text
+    lines = [r.getMessage() for r in caplog.records if "operator" in r.getMessage().lower()]
+    assert lines == [f"enquiries: the operators' notice of enquiry {enquiry.pk} was not sent: no "
+                     "operator has an email address. Set PRIVET_OPERATOR_EMAILS or give an "
+                     "operator's account an address, then press \"Send again\" on the enquiry in "
+                     "the panel."]
+    assert not caplog.records or max(r.levelno for r in caplog.records) <= logging.WARNING
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}

@@ -25,3 +25,11 @@ def status_label(value: str) -> str:
     from privet.enquiries.models import Status
 
     return Status(value).label if value in Status.values else value
+
+
+@register.simple_tag
+def demo_outbox() -> bool:
+    """Whether the demo keeps its mail for the Outbox page (``privet demo``)."""
+    from privet.core import demo_outbox as outbox
+
+    return outbox.enabled()

@@ -127,8 +127,16 @@ def test_first_sign_in_enrols_the_authenticator_from_a_qr_code(
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     page.get_by_label("Six-digit code from your authenticator app").fill(code_for(device))
     page.get_by_role("button", name="Confirm and continue").click()
-    page.wait_for_url(live_server.url + "/panel/")
+    # The recovery codes, shown once, before anything else.
+    codes = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    assert codes.count() == 10
     assert page.get_by_text("Two-factor sign-in is set up.").is_visible()
+    page.screenshot(path=str(artifacts_dir / "panel-recovery-codes-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path=str(artifacts_dir / "panel-recovery-codes-360.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("link", name="I have saved them, continue").click()
+    page.wait_for_url(live_server.url + "/panel/")
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto(live_server.url + "/panel/admin/")
     page.screenshot(path=str(artifacts_dir / "panel-admin-360.png"), full_page=True)

@@ -162,7 +162,8 @@ def test_first_sign_in_forces_totp_enrolment_with_a_qr_code(make_operator):
     assert device.config_url.split("secret=")[1].startswith(secret)
 
     response = client.post("/panel/login/enrol/", {"token": code_for(device)})
-    assert response.status_code == 302 and response.url == "/panel/"
+    assert response.status_code == 200 and len(response.context["codes"]) == 10  # recovery codes
+    assert response.context["next"] == "/panel/"
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/panel/").status_code == 200

@@ -1,4 +1,5 @@
-"""Signing in (password, then TOTP; first-time enrolment of the authenticator) and out."""
+"""Signing in (password, then TOTP or a recovery code; first-time enrolment of the authenticator,
+which gives the recovery codes) and out; making new recovery codes."""
 
 from __future__ import annotations
 
@@ -19,15 +20,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from .. import services
-from ..access import second_step_url
-from ..forms import TotpForm
-from ..signin import Outcome, check_code, confirmed_device
+from ..access import panel_view, second_step_url
+from ..forms import RecoveryCodeForm, TotpForm
+from ..signin import Outcome, check_code, check_recovery_code, confirmed_device
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -104,6 +106,58 @@ def verify(request: HttpRequest) -> HttpResponse:
     })
 
 
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def recovery(request: HttpRequest) -> HttpResponse:
+    """Step 2 without the phone: one of the recovery codes given at set-up, each good once."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(_with_next(reverse("panel:login"), request))
+    if user.is_verified():
+        return redirect(_next_url(request))
+    if confirmed_device(user) is None:  # a reset authenticator is set up again, not bypassed
+        return redirect(_with_next(reverse("panel:enrol"), request))
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = check_recovery_code(request=request, code=form.cleaned_data["code"])
+        if result.outcome is Outcome.VERIFIED:
+            messages.warning(request, ngettext(
+                "You signed in with a recovery code, which now no longer works. %(left)d code is "
+                "left: make new ones on the Recovery codes page if you have lost your phone.",
+                "You signed in with a recovery code, which now no longer works. %(left)d codes are "
+                "left: make new ones on the Recovery codes page if you have lost your phone.",
+                result.codes_left) % {"left": result.codes_left})
+            return redirect(_next_url(request))
+        if result.outcome is Outcome.LOCKED_OUT:
+            return HttpResponse(status=429)  # replaced by AxesMiddleware with the lockout page
+        if result.outcome is Outcome.THROTTLED and result.retry_after:
+            messages.error(request, _(
+                "Too many wrong codes. Wait until %(time)s, then try again."
+            ) % {"time": time_format(localtime(result.retry_after), "H:i:s")})
+        else:
+            messages.error(request, _("That recovery code is not right, or it was used already. "
+                                      "Each code works once."))
+        return redirect(_with_next(reverse("panel:recovery"), request))
+    return render(request, "panel/recovery.html", {
+        "form": form, "next": _next_url(request), "step": 2, "username": user.get_username(),
+    })
+
+
+@panel_view()
+@csrf_protect
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """How many recovery codes are left; new ones on request (the old ones stop working)."""
+    if request.method == "POST":
+        codes = services.regenerate_recovery_codes(user=request.user, request=request)
+        return render(request, "panel/recovery_codes.html", {
+            "codes": codes, "next": reverse("panel:dashboard"), "section": "recovery",
+        })
+    return render(request, "panel/recovery_codes.html", {
+        "left": services.recovery_codes_left(request.user), "section": "recovery",
+    })
+
+
 def _qr_svg(data: str) -> str:
     """The otpauth:// URL as an inline SVG QR code (no script, no external request)."""
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
@@ -127,9 +181,14 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = check_code(request=request, device=device, token=form.cleaned_data["token"])
         if result.outcome is Outcome.VERIFIED:
+            # The first recovery codes, shown in this answer only (nothing stores them in clear
+            # but the database, and a reload does not show them again).
+            codes = services.issue_recovery_codes(user=user, request=request)
             messages.success(request, _("Two-factor sign-in is set up. From now on, sign in with "
                                         "your password and a code from the app."))
-            return redirect(_next_url(request))
+            return render(request, "panel/recovery_codes.html", {
+                "codes": codes, "next": _next_url(request), "enrolled": True,
+            })
         if result.outcome is Outcome.LOCKED_OUT:
             return HttpResponse(status=429)
         _code_failure_message(request, result)

@@ -13,12 +13,32 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from privet.audit.services import append_event
 from privet.panel.roles import ADMINISTRATOR
 from privet.panel.services import assign_role
 from privet.policy.loader import DeclarationError
 from privet.policy.services import ensure_default_published
 
 DEMO_OPERATOR = "operator"
+# The demo operator's address: operators hear of new enquiries by mail (the demo's Outbox page).
+DEMO_OPERATOR_EMAIL = "operator@demo.example.com"
+# Addresses that listen everywhere, and the one a browser on this machine reaches them at.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}  # noqa: S104 (a lookup, no bind)
+
+
+def served_site(addrport: str) -> tuple[str, str]:
+    """The public URL and host name of a demo served at ``addrport`` (``127.0.0.1:8000``,
+    ``[::1]:8080``, ``0.0.0.0:8000``): what links in mail must point at."""
+    host, _, port = addrport.rpartition(":")
+    host = WILDCARD_HOSTS.get(host, host)
+    return f"http://{host}:{port}", host
+
+
+@transaction.atomic(durable=True)
+def set_demo_operator_email(user) -> None:
+    user.email = DEMO_OPERATOR_EMAIL
+    user.save(update_fields=["email"])
+    append_event(actor="cli:demo", action="admin.changed", obj=user, details={"fields": ["email"]})
 
 
 class Command(BaseCommand):
@@ -66,12 +86,15 @@ class Command(BaseCommand):
 
     def ensure_operator(self) -> None:
         User = get_user_model()
-        if User.objects.filter(username=DEMO_OPERATOR).exists():
+        if existing := User.objects.filter(username=DEMO_OPERATOR).first():
+            if not existing.email:  # made by an older demo: give it the address notices go to
+                set_demo_operator_email(existing)
             self.stdout.write(f"Operator account '{DEMO_OPERATOR}' exists (password shown on its "
                               "first run; reset with: privet manage changepassword operator).")
             return
         password = secrets.token_urlsafe(12)
-        user = User.objects.create_superuser(DEMO_OPERATOR, email="", password=password)
+        user = User.objects.create_superuser(DEMO_OPERATOR, email=DEMO_OPERATOR_EMAIL,
+                                             password=password)
         assign_role(user=user, role=ADMINISTRATOR, actor="cli:demo")
         self.stdout.write(self.style.WARNING(
             f"Created operator '{DEMO_OPERATOR}' (administrator) with one-time password: {password}\n"
@@ -80,17 +103,30 @@ class Command(BaseCommand):
             "authenticator app ready (FreeOTP, Aegis, Google Authenticator, 1Password...)."
         ))
 
-    def run_processes(self, addrport: str) -> None:
+    def served_env(self, addrport: str) -> dict[str, str]:
+        """The web server's and worker's environment: the site's public URL is the address
+        served (unless ``PRIVET_SITE_URL`` says otherwise), and its host is allowed."""
         env = {**os.environ, "PRIVET_DEMO": "1"}
+        site_url, host = served_site(addrport)
+        env.setdefault("PRIVET_SITE_URL", site_url)
+        if "PRIVET_ALLOWED_HOSTS" not in os.environ and host not in settings.ALLOWED_HOSTS:
+            env["PRIVET_ALLOWED_HOSTS"] = ",".join([*settings.ALLOWED_HOSTS, host])
+        return env
+
+    def run_processes(self, addrport: str) -> None:
+        env = self.served_env(addrport)
         base = [sys.executable, "-m", "privet"]
         procs = {
             "web": subprocess.Popen([*base, "serve", addrport], env=env),
             "worker": subprocess.Popen([*base, "worker"], env=env),
         }
+        site_url = env["PRIVET_SITE_URL"]
         self.stdout.write(self.style.SUCCESS(
-            f"\nPrivet demo running at http://{addrport}/  (privacy policy: "
-            f"http://{addrport}/privacy/). Press Ctrl-C to stop."
+            f"\nPrivet demo running at {site_url}/  (privacy policy: {site_url}/privacy/). "
+            "Press Ctrl-C to stop."
         ))
+        self.stdout.write(f"Mail the demo sends is not delivered: read it on the panel's Outbox page "
+                          f"({site_url}/panel/outbox/) or in {settings.PRIVET_OUTBOX_DIR}.")
         stopping = False
 
         def stop(*_):

@@ -5,6 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
+from privet.core.startup import require_site_url
+
 
 class PrivetGunicorn(BaseApplication):
     """Gunicorn configured from Python, so `privet serve` needs no config file."""
@@ -37,11 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--skip-collectstatic", action="store_true")
 
     def handle(self, *args, addrport: str, workers: int, threads: int, **options):
+        require_site_url()
         if ":" not in addrport:
             addrport = f"127.0.0.1:{addrport}"
         if not options["skip_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
-        self.stdout.write(f"Serving on http://{addrport}/ (static files from {settings.STATIC_ROOT})")
+        self.stdout.write(f"Serving on http://{addrport}/ (static files from {settings.STATIC_ROOT}); "
+                          f"links in mail point at {settings.SITE_URL}/")
         PrivetGunicorn({
             "bind": addrport,
             "workers": workers,
