@@ -218,3 +218,9 @@ def record_verification(*, actor: Actor) -> VerifyResult:
         details={"checked": result.checked, "broken_at": result.broken_at, "reason": result.reason},
     )
     return result
+
+
+def record_export(*, actor: Actor, filters: dict[str, str]) -> None:
+    """Audit a download of the log (the panel's CSV export) with the filters it used; written
+    before the file is, since the file is streamed."""
+    append_event(actor=actor, action="audit.exported", details={"filters": filters})
