@@ -171,3 +171,5 @@ def test_the_page_is_in_polish_too(officer_client, history):
     for english in ("Verify the chain", "The period cannot end before it starts.", "Anyone",
                     ">From<", ">To<"):
         assert english not in text, english
+    assert "Sprawdź łańcuch" in text
+    assert "Okres nie może się kończyć przed swoim początkiem." in text

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from privet.audit import selectors as audit
@@ -120,13 +120,16 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 def audit_verify(request: HttpRequest) -> HttpResponse:
     """Walk the whole chain now, record the outcome in it, and say it on the log page."""
     result = record_verification(actor=request.user)
+    n = result.checked
     if result.ok:
-        messages.success(request, _("The audit chain is intact: %(n)s events verified.")
-                         % {"n": result.checked})
+        messages.success(request, ngettext("The audit chain is intact: %(n)s event verified.",
+                                           "The audit chain is intact: %(n)s events verified.", n)
+                         % {"n": n})
     else:
         because = BROKEN_BECAUSE.get(result.kind)
         reason = because % {"seq": result.broken_at} if because else result.reason
-        messages.error(request, _("The audit chain is BROKEN at event #%(seq)s: %(reason)s "
-                                  "%(n)s events before it verified.")
-                       % {"seq": result.broken_at, "reason": reason, "n": result.checked})
+        messages.error(request, ngettext(
+            "The audit chain is BROKEN at event #%(seq)s: %(reason)s %(n)s event before it verified.",
+            "The audit chain is BROKEN at event #%(seq)s: %(reason)s %(n)s events before it verified.",
+            n) % {"seq": result.broken_at, "reason": reason, "n": n})
     return redirect("panel:audit")
