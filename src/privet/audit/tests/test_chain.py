@@ -281,3 +281,31 @@ def test_events_sealed_by_an_older_key_verify_while_it_is_a_fallback(settings):
     result = verify_chain()
     assert (result.ok, result.broken_at) == (False, 1)
     assert "audit key changed" in result.reason
+
+
+@pytest.mark.django_db
+def test_upgrading_seals_the_events_already_logged_but_never_a_broken_chain():
+    """Migration 0003 seals existing events in order, and stops at the first broken one."""
+    import importlib
+
+    from django.apps import apps
+
+    from privet.audit.chain import audit_keys, seal
+
+    migration = importlib.import_module("privet.audit.migrations.0003_auditevent_mac")
+
+    class Editor:  # what seal_existing uses of the migration's schema editor
+        connection = connection
+        quote_name = staticmethod(connection.ops.quote_name)
+
+    make_chain(5)
+    with guard_lifted():  # the log as it was before the upgrade: no seals, and #4 edited
+        AuditEvent.objects.update(mac="")
+        AuditEvent.objects.filter(seq=4).update(action="thing.undone")
+        migration.seal_existing(apps, Editor())
+    key = audit_keys()[0]
+    assert [(e.seq, e.mac == seal(e.hash, key)) for e in AuditEvent.objects.all()] == [
+        (1, True), (2, True), (3, True), (4, False), (5, False)]
+    assert AuditEvent.objects.get(seq=5).mac == ""
+    result = verify_chain()
+    assert (result.ok, result.broken_at, result.kind) == (False, 4, "modified")
