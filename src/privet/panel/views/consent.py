@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from privet.consent.models import ConsentReceipt
@@ -70,10 +70,11 @@ EXPORT_FIELDS = ("id", "created_at", "site", "visitor_id", "method", "choices", 
 
 
 # The button the visitor pressed, in words (the receipt stores its code).
+# A context of their own: the banner's buttons have the same English words, and their own Polish.
 METHOD_NAMES = {
-    "accept_all": gettext_lazy("Accept all"),
-    "reject_all": gettext_lazy("Reject all"),
-    "custom": gettext_lazy("Saved settings"),
+    "accept_all": pgettext_lazy("consent method", "Accept all"),
+    "reject_all": pgettext_lazy("consent method", "Reject all"),
+    "custom": pgettext_lazy("consent method", "Saved settings"),
 }
 
 
