@@ -67,15 +67,24 @@ def fresh_policy_version():
     forget_hot_path_version()
 
 
+# The append-only tables, each with the migration that puts its guard (triggers) on it.
+APPEND_ONLY = {
+    "consent_consentreceipt": "privet.consent.migrations.0002_receipts_append_only",
+    "audit_auditevent": "privet.audit.migrations.0004_events_append_only",
+}
+
+
 @pytest.fixture(autouse=True)
-def receipts_flushable(request):
-    """Lets the end-of-test flush of a transactional test empty the consent receipts table.
+def append_only_flushable(request):
+    """Lets the end-of-test flush of a transactional test empty the append-only tables (consent
+    receipts, audit events).
 
     Any test that commits (``transaction=True``, ``live_server``: a browser that answers the cookie
-    banner) may leave receipts. SQLite flushes with DELETE, which the append-only trigger
-    (consent migration 0002) rightly refuses, so the trigger is lifted for that one DELETE and
-    put back. PostgreSQL flushes with TRUNCATE, which no row trigger sees. This fixture asks for
-    ``transactional_db`` itself, so it is torn down before that fixture flushes.
+    banner, an operator who signs in) may leave rows. SQLite flushes with DELETE, which the
+    append-only triggers (consent migration 0002, audit migration 0004) rightly refuse, so each
+    trigger is lifted for that one DELETE and put back. PostgreSQL flushes with TRUNCATE, which no
+    row trigger sees. This fixture asks for ``transactional_db`` itself, so it is torn down before
+    that fixture flushes.
     """
     marker = request.node.get_closest_marker("django_db")
     committing = bool(marker and marker.kwargs.get("transaction")) or bool(
@@ -89,13 +98,14 @@ def receipts_flushable(request):
 
     if connection.vendor != "sqlite":
         return
-    append_only = importlib.import_module("privet.consent.migrations.0002_receipts_append_only")
     with connection.cursor() as cursor:
-        for sql in append_only.SQLITE_REMOVE:
-            cursor.execute(sql)
-        cursor.execute('DELETE FROM "consent_consentreceipt"')
-        for sql in append_only.SQLITE_INSTALL:
-            cursor.execute(sql)
+        for table, migration in APPEND_ONLY.items():
+            append_only = importlib.import_module(migration)
+            for sql in append_only.SQLITE_REMOVE:
+                cursor.execute(sql)
+            cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 (a name from APPEND_ONLY)
+            for sql in append_only.SQLITE_INSTALL:
+                cursor.execute(sql)
 
 
 @pytest.fixture

@@ -65,6 +65,36 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 # Older keys still verify signatures (sessions, tokens) while you rotate to a new one.
 SECRET_KEY_FALLBACKS = env_list("PRIVET_SECRET_KEY_FALLBACKS", "")
+
+
+def _audit_key(key: str, source: str) -> str:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfigured(
+            f"{source} is {len(key)} characters long; use at least {MIN_SECRET_KEY_LENGTH}: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    return key
+
+
+def _derived_audit_key(secret_key: str) -> str:
+    return hashlib.sha256(("privet.audit:" + secret_key).encode()).hexdigest()
+
+
+# The key that seals each audit event (privet.audit.chain): it lives here, outside the database,
+# so someone who can write to the database cannot seal an event they forged or re-hashed.
+# Default: derived from the secret key. Its own variable lets the secret key rotate without
+# touching the log. Events sealed by an older key still verify while that key is a fallback:
+# PRIVET_AUDIT_KEY_FALLBACKS, and the keys derived from the secret key and its fallbacks (so
+# setting PRIVET_AUDIT_KEY on a running installation keeps its earlier events verifiable).
+PRIVET_AUDIT_KEY = (_audit_key(os.environ["PRIVET_AUDIT_KEY"], "PRIVET_AUDIT_KEY")
+                    if os.environ.get("PRIVET_AUDIT_KEY") else _derived_audit_key(SECRET_KEY))
+PRIVET_AUDIT_KEY_FALLBACKS = [
+    key for key in (
+        *(_audit_key(k, "A key in PRIVET_AUDIT_KEY_FALLBACKS")
+          for k in env_list("PRIVET_AUDIT_KEY_FALLBACKS", "")),
+        *(_derived_audit_key(k) for k in (SECRET_KEY, *SECRET_KEY_FALLBACKS)),
+    ) if key != PRIVET_AUDIT_KEY
+]
 ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
 # The public address that mail links point at. The demo sets it from the address it serves; a

@@ -11,8 +11,10 @@ class AuditEvent(models.Model):
     ``seq`` is assigned by :func:`privet.audit.services.append_event` under the chain lock, so
     it is contiguous (database sequences are not: they skip on rollback). ``hash`` is the SHA-256
     of the event's canonical content including ``prev_hash``; any edited or deleted row breaks
-    the chain at that point (``privet audit verify``). Rows are never updated or deleted by
-    Privet; ``details`` is stored as canonical JSON text so verification hashes bytes as stored.
+    the chain at that point (``privet audit verify``), and ``mac`` seals it with a key kept outside
+    the database, so a re-hashed or hand-written event is caught too. The database refuses to
+    update or delete a row (migration 0004); ``details`` is stored as canonical JSON text so
+    verification hashes bytes as stored.
     """
 
     seq = models.BigIntegerField(primary_key=True)
@@ -30,6 +32,8 @@ class AuditEvent(models.Model):
     # Not indexed: nothing looks events up by their own hash, and a unique index on random
     # values costs every append a random B-tree insert. prev_hash's uniqueness prevents forks.
     hash = models.CharField(max_length=64)
+    # A MAC of ``hash`` under the audit key, which is not in the database (privet.audit.chain).
+    mac = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("audit event")

@@ -15,8 +15,16 @@ from django.utils import timezone
 from privet.errors import PrivetError
 from privet.pseudonyms import subject_ref as make_subject_ref
 
-from .chain import HASHED_FIELDS, canonical_details, event_hash, has_control_characters
+from .chain import (
+    HASHED_FIELDS,
+    audit_keys,
+    canonical_details,
+    event_hash,
+    has_control_characters,
+    seal,
+)
 from .models import GENESIS_HASH, AuditEvent
+from .selectors import VerifyResult, verify_chain
 
 # Arbitrary constant naming the chain's PostgreSQL advisory lock ("PRVTAUDT" in ASCII).
 CHAIN_LOCK_KEY = 0x5052565441554454 & 0x7FFFFFFFFFFFFFFF
@@ -151,6 +159,7 @@ def append_event(
 def append_events(events: Iterable[dict[str, Any]], *, batch_size: int = 2000) -> list[AuditEvent]:
     """Append many events in one transaction under one lock (imports, the benchmark)."""
     using = router.db_for_write(AuditEvent)
+    key = audit_keys()[0]
     rows: list[AuditEvent] = []
     with transaction.atomic(using=using):
         _lock_chain(using)
@@ -190,6 +199,28 @@ def append_events(events: Iterable[dict[str, Any]], *, batch_size: int = 2000) -
                 if has_control_characters(fields[name]):
                     raise PrivetError(f"audit event field {name!r} must not contain control characters")
             prev = event_hash(tuple(fields[name] for name in HASHED_FIELDS))
-            rows.append(AuditEvent(hash=prev, **fields))
+            rows.append(AuditEvent(hash=prev, mac=seal(prev, key), **fields))
         AuditEvent.objects.using(using).bulk_create(rows, batch_size=batch_size)
     return rows
+
+
+def record_verification(*, actor: Actor) -> VerifyResult:
+    """Verify the whole chain and write the outcome into it (``audit.verified`` or
+    ``audit.broken``, with where it broke), so the log shows who checked it and when.
+
+    Not one transaction: the walk may take seconds on a long log and must not hold the chain
+    lock meanwhile; the event goes after whatever was appended during the walk.
+    """
+    result = verify_chain()
+    append_event(
+        actor=actor,
+        action="audit.verified" if result.ok else "audit.broken",
+        details={"checked": result.checked, "broken_at": result.broken_at, "reason": result.reason},
+    )
+    return result
+
+
+def record_export(*, actor: Actor, filters: dict[str, str]) -> None:
+    """Audit a download of the log (the panel's CSV export) with the filters it used; written
+    before the file is, since the file is streamed."""
+    append_event(actor=actor, action="audit.exported", details={"filters": filters})

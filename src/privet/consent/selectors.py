@@ -182,3 +182,14 @@ def purpose_rates(*, since: date, until: date, lang: str = "en") -> list[Purpose
         totals[row.purpose][0] += row.receipts
         totals[row.purpose][1] += row.granted
     return [PurposeRate(purpose, label, *totals[purpose]) for purpose, label in labels.items()]
+
+
+def receipts_between(*, since: date, until: date) -> QuerySet[ConsentReceipt]:
+    """Every receipt given from ``since`` to ``until`` (local days, both included), oldest first:
+    the panel's CSV export of a period. On PostgreSQL only that period's monthly partitions are
+    read."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(since, time.min), tz)
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz)
+    return ConsentReceipt.objects.filter(created_at__gte=start, created_at__lt=end).order_by(
+        "created_at", "id")

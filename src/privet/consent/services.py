@@ -8,7 +8,7 @@ audit log records what operators do with receipts (exports, partition drops) ins
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -162,3 +162,11 @@ def record_receipts_export(*, visitor_id: str, receipts: int, actor: Actor,
     append_event(actor=actor, action="consent.receipts_exported",
                  object_type=ConsentReceipt._meta.label_lower, subject=visitor_id,
                  details={"receipts": receipts, **({"request_ref": request_ref} if request_ref else {})})
+
+
+def record_period_export(*, since: date, until: date, actor: Actor) -> None:
+    """Audit that the receipts of a period were downloaded (the panel's CSV export): who, when,
+    and which days. Written before the file is, since the file is streamed."""
+    append_event(actor=actor, action="consent.receipts_period_exported",
+                 object_type=ConsentReceipt._meta.label_lower,
+                 details={"from": since.isoformat(), "to": until.isoformat()})

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -172,3 +172,102 @@ OPERATOR_LABELS = {
     "name": _("Name"), "company": _("Company"), "email": _("Email"), "phone": _("Phone"),
     "project_type": _("Project type"), "message": _("Message"),
 }
+
+
+# The earliest day a period may start: nothing Privet records is older, and a year like 0001
+# is a typing slip that some databases cannot even store.
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def _day_field(label: str, *, required: bool) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date", "min": EARLIEST_DAY.isoformat()},
+                               format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date like 2025-06-30."),
+                        "required": _("Enter the day.")},
+    )
+
+
+class PeriodForm(AriaFormMixin, forms.Form):
+    """A period of whole local days, ``start`` to ``end`` included (GET filters and exports).
+
+    Each day lies between :data:`EARLIEST_DAY` and today, and the end is not before the start;
+    each error is shown beside its field. :meth:`bounds` gives the aware datetimes a query needs.
+    """
+
+    days_required = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"] = _day_field(_("From"), required=self.days_required)
+        self.fields["end"] = _day_field(_("To"), required=self.days_required)
+        today = timezone.localdate().isoformat()
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs["max"] = today
+        self.order_fields(["start", "end"])
+
+    def _clean_day(self, name: str) -> date | None:
+        day = self.cleaned_data.get(name)
+        if day and day < EARLIEST_DAY:
+            raise forms.ValidationError(
+                _("Enter a day from %(day)s on.") % {"day": EARLIEST_DAY.isoformat()}, code="too_early")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+        return day
+
+    def clean_start(self) -> date | None:
+        return self._clean_day("start")
+
+    def clean_end(self) -> date | None:
+        return self._clean_day("end")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", forms.ValidationError(
+                _("The period cannot end before it starts."), code="reversed"))
+        return data
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The period as ``(since, until)``: local midnight of the first day, and of the day
+        after the last (exclusive); ``None`` for an open side."""
+        start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
+        tz = timezone.get_current_timezone()
+        since = timezone.make_aware(datetime.combine(start, time.min), tz) if start else None
+        until = (timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+                 if end else None)
+        return since, until
+
+
+class AuditFilterForm(PeriodForm):
+    """The audit log's filters: a period, who, and what; ``actors`` are ``(code, name)`` pairs
+    and ``actions`` the codes in the log, so an old link with a value no longer there is an
+    error beside its field rather than a silently empty page."""
+
+    actor = forms.ChoiceField(label=_("Actor"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+
+    def __init__(self, *args, actors: list[tuple[str, str]], actions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [("", _("Anyone")), *actors]
+        self.fields["action"].choices = [("", _("All actions")), *((a, a) for a in actions)]
+
+    def filters(self) -> dict[str, str]:
+        """The filters in use (a valid form), as the query string and the export's audit event
+        name them: ``{"start": "2026-11-01", "action": "enquiry.received"}``."""
+        return {name: value.isoformat() if isinstance(value, date) else value
+                for name, value in self.cleaned_data.items() if value}
+
+
+class ReceiptExportForm(PeriodForm):
+    """The period of the consent receipts' CSV export: both days required."""
+
+    days_required = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["start"].initial = today.replace(day=1)
+        self.fields["end"].initial = today

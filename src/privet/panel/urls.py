@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, consent, dashboard, enquiries, outbox, policy
+from .views import audit, auth, consent, dashboard, enquiries, outbox, policy
 
 app_name = "panel"
 urlpatterns = [
@@ -17,8 +17,11 @@ urlpatterns = [
     path("enquiries/<int:pk>/status/", enquiries.enquiry_status, name="enquiry_status"),
     path("enquiries/<int:pk>/notes/", enquiries.enquiry_note, name="enquiry_note"),
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
-    path("audit/", dashboard.audit_log, name="audit"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
+    path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("consent/", consent.consent_overview, name="consent"),
+    path("consent/receipts.csv", consent.receipts_export, name="consent_export"),
     path("policy/", policy.policy_versions, name="policy_versions"),
     path("outbox/", outbox.outbox, name="outbox"),
 ]

@@ -117,9 +117,13 @@ def test_replayed_proof_of_work_is_refused(client, published, pow_payload, valid
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, {**valid_data, "altcha": payload}).status_code == 302
     Enquiry.objects.all().delete()
-    AuditEvent.objects.filter(action="enquiry.received").delete()
     mail.outbox.clear()
-    assert_refused(post(client, {**valid_data, "altcha": payload}), 400, "already used")
+    received = AuditEvent.objects.filter(action="enquiry.received").count()
+    # The audit log is append-only: the first enquiry's event stays, and no second one comes.
+    response = post(client, {**valid_data, "altcha": payload})
+    assert response.status_code == 400 and "already used" in response.content.decode()
+    assert not Enquiry.objects.exists() and mail.outbox == []
+    assert AuditEvent.objects.filter(action="enquiry.received").count() == received == 1
 
 
 def test_forged_proof_of_work_is_refused(client, published, pow_payload, valid_data):

@@ -1,23 +1,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from privet.audit.selectors import actions, recent_events
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
 from privet.enquiries.selectors import mail_needing_attention, open_enquiries, status_counts
 
 from ..access import panel_view
-from ..roles import VIEW_AUDIT
-from ..selectors import audit_rows
 
 DASHBOARD_OPEN_LIMIT = 8
 CONSENT_WINDOW_DAYS = 7
@@ -47,15 +42,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "unsent_mail": list(unsent[:DASHBOARD_OPEN_LIMIT]),
         "unsent_total": unsent.count(),
         "upcoming": UPCOMING,
-    })
-
-
-@panel_view(VIEW_AUDIT)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    action = request.GET.get("action", "")
-    page = Paginator(recent_events(action=action), 50).get_page(request.GET.get("page"))
-    return render(request, "panel/audit.html", {
-        "section": "audit", "page": page, "rows": audit_rows(page.object_list),
-        "action": action, "actions": actions(),
-        "query": urlencode({"action": action}) if action else "",
     })

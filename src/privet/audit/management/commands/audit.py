@@ -8,11 +8,14 @@ from privet.audit.selectors import Head, verify_chain
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. 'verify' walks the hash chain and reports the first broken link."
+    help = ("Audit log tools. 'verify' checks every hash, link and seal, reports the first broken "
+            "event and exits 1 if there is one.")
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
-        verify = sub.add_parser("verify", help="Check every hash and link; exit 1 if broken.")
+        # A positional choice, not a subparser: a subparser would not know Django's own options
+        # (-v 0, --settings, --no-color...) that come after it, as in `privet audit verify -v 0`.
+        parser.add_argument("action", choices=["verify"], help="what to do: verify")
+        verify = parser.add_argument_group("verify")
         verify.add_argument(
             "--background", action="store_true",
             help="Queue the check for the task worker; its outcome is written to the log.",
@@ -25,6 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, action: str, **options):
+        quiet = options["verbosity"] == 0
         if options.get("background"):
             if options.get("anchor"):
                 raise CommandError("--anchor needs the file on this machine; run it without "
@@ -32,14 +36,15 @@ class Command(BaseCommand):
             from privet.audit.tasks import verify_audit_chain
 
             result = verify_audit_chain.enqueue()
-            self.stdout.write(f"Queued audit verification as task {result.id}.")
+            if not quiet:
+                self.stdout.write(f"Queued audit verification as task {result.id}.")
             return
         anchor_file = Path(options["anchor"]) if options.get("anchor") else None
         anchor = self.read_anchor(anchor_file) if anchor_file else None
         total = AuditEvent.objects.count()
         with Progress(
             TextColumn("Verifying audit chain"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), disable=options["verbosity"] == 0, transient=False,
+            TimeRemainingColumn(), disable=quiet, transient=False,
         ) as progress:
             bar = progress.add_task("verify", total=total)
             result = verify_chain(progress=lambda n: progress.advance(bar, n), anchor=anchor)
@@ -48,11 +53,13 @@ class Command(BaseCommand):
                 f"Audit chain BROKEN at event #{result.broken_at}: {result.reason}. "
                 f"{result.checked} events before it verified."
             )
+        if result.head and anchor_file:
+            anchor_file.write_text(f"{result.head}\n", encoding="utf-8")
+        if quiet:  # the exit status says it all
+            return
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} events verified."))
         if result.head:
             self.stdout.write(f"Head: {result.head}")
-            if anchor_file:
-                anchor_file.write_text(f"{result.head}\n", encoding="utf-8")
 
     @staticmethod
     def read_anchor(path: Path) -> Head | None:
