@@ -210,7 +210,10 @@ class InvalidOut(ErrorOut):
         "`gpc` or the `Sec-GPC: 1` header), the policy version hash and the banner version. "
         "No IP address is stored. The body is JSON (`Content-Type: application/json`, else 415) "
         "of at most 4 kB (else 413); `choices` values and `gpc` are JSON `true` or `false` only "
-        "(anything else is 422 `invalid_request`, the field named under `problems`). More than "
+        "(anything else is 422 `invalid_request`, the field named under `problems`). A `method` "
+        "that contradicts `choices` (`reject_all` granting an optional purpose, `accept_all` "
+        "refusing one that Global Privacy Control does not refuse) is 400 "
+        "`method_contradicts_choices`. More than "
         "PRIVET_CONSENT_RATE_LIMIT receipts a minute from one client get 429."
     ),
     auth=None,

@@ -96,6 +96,37 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(post, receipt, change, st
     assert not ConsentReceipt.objects.exists()
 
 
+@pytest.mark.parametrize(("method", "choices", "named"), [
+    ("reject_all", {"analytics": True, "marketing": False}, "grant analytics"),
+    ("reject_all", {"analytics": True, "marketing": True}, "grant analytics, marketing"),
+    ("accept_all", {"analytics": True, "marketing": False}, "do not grant marketing"),
+    ("accept_all", {"analytics": True}, "do not grant marketing"),  # left out: not granted
+    ("accept_all", {}, "do not grant analytics, marketing"),
+])
+def test_a_method_that_contradicts_the_choices_is_refused_and_nothing_stored(post, receipt, method,
+                                                                           choices, named):
+    response = post(receipt(method=method, choices=choices))
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "method_contradicts_choices"
+    assert f"{method}, but choices {named}" in response.json()["message"]
+    assert not ConsentReceipt.objects.exists()
+
+
+@pytest.mark.parametrize(("method", "choices", "gpc"), [
+    ("reject_all", {"analytics": False, "marketing": False}, False),
+    ("reject_all", {}, False),
+    ("reject_all", {"essential": True}, False),  # required purposes are not the visitor's to refuse
+    ("accept_all", {"analytics": True, "marketing": True}, False),
+    ("accept_all", {"analytics": True, "marketing": True, "essential": False}, False),
+    ("accept_all", {"analytics": True, "marketing": False}, True),  # what the banner sends under GPC
+    ("custom", {"analytics": True, "marketing": False}, False),
+])
+def test_a_method_that_agrees_with_the_choices_is_stored(post, receipt, method, choices, gpc):
+    response = post(receipt(method=method, choices=choices, gpc=gpc))
+    assert response.status_code == 201, response.content
+    assert ConsentReceipt.objects.get().method == method
+
+
 @pytest.mark.parametrize(("raw", "status", "code"), [
     (b'{"site": "softcode",', 400, "malformed_json"),
     (b"\xff\xfe not utf-8", 400, "malformed_json"),
