@@ -279,6 +279,33 @@ def test_one_client_is_rate_limited_and_others_are_not(post, receipt):
     assert ConsentReceipt.objects.count() == 4
 
 
+# A proxy that writes the client's port or pads with zeros must not make each request a new
+# client: the limit counts the address.
+@freeze_time("2026-11-25 12:00:00", tick=True)
+@override_settings(PRIVET_CONSENT_RATE_LIMIT=3, PRIVET_BEHIND_PROXY=1)
+@pytest.mark.parametrize("forwarded", [
+    ["203.0.113.5:51234", "203.0.113.5:51235", "203.0.113.005", "203.0.113.5"],
+    ["[2001:db8::1]:443", "[2001:DB8:0:0::1]:8443", "2001:0db8::1", "2001:db8::42"],
+    ["010.000.000.001", "10.0.0.1:80", "::ffff:10.0.0.1", "10.0.0.1"],
+])
+def test_a_proxy_that_adds_ports_or_zeros_does_not_dodge_the_rate_limit(post, receipt, forwarded):
+    codes = [post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.1, {value}")
+             .status_code for value in forwarded]
+    assert codes == [201, 201, 201, 429]
+    other = post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="203.0.113.6:51234")
+    assert other.status_code == 201
+
+
+@freeze_time("2026-11-25 12:00:00", tick=True)
+@override_settings(PRIVET_CONSENT_RATE_LIMIT=3, PRIVET_BEHIND_PROXY=1)
+def test_a_forwarded_value_that_is_no_address_counts_as_the_proxy_and_never_crashes(post, receipt):
+    junk = ["not-an-ip", "999.1.1.1", "[2001:db8::1", "203.0.113.5:http", "", "1.2.3.4:5:6",
+            "\u00e9t\u00e9", "[]:443"]
+    codes = [post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=value).status_code
+             for value in junk]
+    assert codes == [201, 201, 201] + [429] * (len(junk) - 3)  # one count: the proxy's
+
+
 class TestCors:
     def test_a_declared_website_may_send_receipts(self, client, post, receipt):
         preflight = client.options("/api/consent/receipts", HTTP_ORIGIN="https://www.softcode-ai.pl",
