@@ -32,3 +32,33 @@ class RejectNulBytesMiddleware:
 
 def _has_nul(data) -> bool:
     return any("\x00" in key or any("\x00" in v for v in data.getlist(key)) for key in data)
+
+
+class HeadAsGetMiddleware:
+    """Answer HEAD wherever GET is answered: the same status and headers, without the body.
+
+    Uptime monitors and link checkers ask with HEAD; views (``require_GET``) and the API
+    (django-ninja routes only the methods it was given) would refuse it with 405. HEAD is GET
+    without the body (RFC 9110 9.3.2), so the view runs as for GET and the body is dropped
+    here; ``Content-Length`` stays what GET would send. Static files never get here (WhiteNoise
+    answers HEAD itself).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:  # the length is unknown without reading it: none is sent
+            response.streaming_content = []  # what it held is still closed with the response
+        else:
+            if "Content-Length" not in response:
+                response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "privet.middleware.HeadAsGetMiddleware",  # every GET page answers HEAD
     # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
     # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
     "privet.consent.middleware.ConsentApiMiddleware",
