@@ -100,6 +100,7 @@ MIDDLEWARE = [
     # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
     # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
     "privet.consent.middleware.ConsentApiMiddleware",
+    "privet.middleware.RejectUndecodableTextMiddleware",  # no mojibake from invalid UTF-8
     "privet.middleware.RejectNulBytesMiddleware",  # before anything queries with request data
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -129,7 +129,9 @@ def test_a_method_that_agrees_with_the_choices_is_stored(post, receipt, method, 
 
 @pytest.mark.parametrize(("raw", "status", "code"), [
     (b'{"site": "softcode",', 400, "malformed_json"),
-    (b"\xff\xfe not utf-8", 400, "malformed_json"),
+    (b"\xff\xfe not utf-8", 400, "invalid_utf8"),
+    (b'{"site": "soft\xc5code"}', 400, "invalid_utf8"),
+    ('{"site": "softcode"}'.encode("utf-16"), 400, "invalid_utf8"),  # JSON is UTF-8 (RFC 8259)
     (b"[1, 2]", 400, "malformed_json"),
     (b"null", 400, "malformed_json"),
     (b"[" * 3000, 400, "malformed_json"),  # deeper than json.loads recurses: no 500
