@@ -123,10 +123,10 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path_info or _has_nul(request.GET) or (
             request.method == "POST" and request.content_type in FORM_TYPES and _has_nul(request.POST)
         ):
-            return HttpResponseBadRequest(
-                "The request contains a NUL character, which no field accepts.",
-                content_type="text/plain; charset=utf-8",
-            )
+            message = "The request contains a NUL character, which no field accepts."
+            if request.path.startswith("/api/"):  # the API's error shape, as documented
+                return JsonResponse({"error": "nul_character", "message": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

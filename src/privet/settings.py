@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "privet.enquiries",
     "privet.consent",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
+    "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StringConstraints
 
+from privet.api import ErrorOut, InvalidOut
 from privet.errors import PrivetError
 from privet.policy.schema import LANGUAGES, CookiePurpose
 from privet.policy.selectors import current_version_for_hot_path, declaration_for_hash
@@ -119,7 +120,19 @@ def banner_texts(purposes: list[CookiePurpose], lang: str) -> dict[str, str]:
     }
 
 
-@router.get("/config", response=ConfigOut, summary="What the banner shows on a site", auth=None)
+@router.get(
+    "/config",
+    response={200: ConfigOut, 400: ErrorOut, 404: ErrorOut, 422: InvalidOut},
+    summary="What the banner shows on a site",
+    description=(
+        "The banner's texts and purposes for `site` in the policy in force. A site the policy "
+        "does not declare is 400 `unknown_site` (so is a query string that is not UTF-8 or holds "
+        "a NUL character); no published policy is 404 `no_policy`; a missing or over-long "
+        "`site` is 422 `invalid_request`. Answers HEAD too. Cached for a minute by browsers "
+        "(`Cache-Control: public, max-age=60`)."
+    ),
+    auth=None,
+)
 def config(
     request: HttpRequest,
     response: HttpResponse,
@@ -189,15 +202,6 @@ class ReceiptOut(Schema):
     created_at: datetime
     choices: dict[str, bool]
     gpc: bool
-
-
-class ErrorOut(Schema):
-    error: str
-    message: str
-
-
-class InvalidOut(ErrorOut):
-    problems: list[dict[str, str]] = Field(description="Each invalid field and what is wrong.")
 
 
 @router.post(
