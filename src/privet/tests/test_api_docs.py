@@ -67,7 +67,7 @@ def test_every_answer_of_the_api_is_documented_and_none_is_a_server_error(live_s
                   ) == sorted(OPERATIONS)
 
     @given(case=schema.as_strategy(mode))
-    @hypothesis_settings(max_examples=60, deadline=None, derandomize=True, database=None,
+    @hypothesis_settings(max_examples=40, deadline=None, derandomize=True, database=None,
                          suppress_health_check=list(HealthCheck))
     def answer_is_documented(case):
         case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
