@@ -163,3 +163,29 @@ def test_malformed_requests_leave_no_client_address_in_the_log(server, request_b
     assert "Invalid request from ip=ip-ref:" in output  # the line is there, with the pseudonym
     assert CLIENT_ADDRESS not in output
     assert f"Listening at: http://127.0.0.1:{server.port}" in output  # our own address stays
+
+
+@pytest.mark.parametrize(("line", "kept", "gone"), [
+    ("Invalid request from ip=203.0.113.5: Invalid HTTP request line", ["Invalid request from ip=ip-ref:",
+                                                                        ": Invalid HTTP request line"],
+     ["203.0.113.5"]),
+    ("peer [2001:db8::1]:443 and ::ffff:203.0.113.5, 010.000.000.001", ["ip-ref:"],
+     ["2001:db8", "203.0.113.5", "010.000"]),
+    ("[2026-12-01 23:40:12 +0000] [1234] [INFO] Starting gunicorn 23.0.1",
+     ["23:40:12", "gunicorn 23.0.1", "[1234]"], ["ip-ref:"]),
+    ("Listening at: http://127.0.0.1:8000 (1234)", ["http://127.0.0.1:8000"], ["ip-ref:"]),
+])
+def test_log_lines_lose_client_addresses_but_keep_what_is_not_one(line, kept, gone):
+    from privet.core.serverlog import pseudonymise_addresses
+
+    scrubbed = pseudonymise_addresses(line, keep=frozenset({"127.0.0.1:8000"}))
+    assert all(text in scrubbed for text in kept), scrubbed
+    assert not any(text in scrubbed for text in gone), scrubbed
+
+
+def test_one_client_has_one_pseudonym_however_its_address_is_written():
+    from privet.core.serverlog import pseudonymise_addresses
+
+    refs = {pseudonymise_addresses(f"ip={a}").split("ip-ref:")[1][:16]
+            for a in ("203.0.113.5", "203.000.113.005", "::ffff:203.0.113.5")}
+    assert len(refs) == 1
