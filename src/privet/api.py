@@ -7,18 +7,39 @@ Domain errors are raised as :class:`privet.errors.PrivetError` subclasses and tu
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
 from privet import __version__
 from privet.errors import PrivetError
 
+# /api/docs: Swagger UI from our own static files (ninja ships them), under the site's strict
+# CSP: no CDN, no inline script. The online validator badge would send the schema to a third
+# party, so it is off.
 api = NinjaAPI(
     title="Privet API",
     version=__version__,
     description="Consent receipts, rights requests and integrations of a Privet installation.",
     urls_namespace="api",
+    docs=Swagger(settings={"validatorUrl": None}),
 )
+
+
+class ErrorOut(Schema):
+    """Every error answer: a stable code to act on and a sentence to show."""
+
+    error: str
+    message: str
+
+
+class InvalidOut(ErrorOut):
+    problems: list[dict[str, str]] = Field(description="Each invalid field and what is wrong.")
+
+
+# What any operation can answer besides its own: a query string (or body) that is not valid
+# UTF-8 or holds a NUL character is refused before it reaches the operation
+# (privet.middleware). Merge into each operation's ``response=``.
+BAD_REQUEST = {400: ErrorOut}
 
 
 @api.exception_handler(PrivetError)
@@ -42,7 +63,12 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
     )
 
 
-@api.get("/health", tags=["meta"], summary="Liveness check", auth=None)
+class HealthOut(Schema):
+    status: str = Field(description='Always "ok": the web process answers.')
+
+
+@api.get("/health", response={200: HealthOut, **BAD_REQUEST}, tags=["meta"], summary="Liveness check",
+         description="Answers HEAD too, for uptime monitors.", auth=None)
 def health(request: HttpRequest) -> dict:
     return {"status": "ok"}
 

@@ -143,14 +143,17 @@ INSTALLED_APPS = [
     "privet.enquiries",
     "privet.consent",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
+    "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "privet.middleware.HeadAsGetMiddleware",  # every GET page answers HEAD
     # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
     # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
     "privet.consent.middleware.ConsentApiMiddleware",
+    "privet.middleware.RejectUndecodableTextMiddleware",  # no mojibake from invalid UTF-8
     "privet.middleware.RejectNulBytesMiddleware",  # before anything queries with request data
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StringConstraints
 
+from privet.api import ErrorOut, InvalidOut
 from privet.errors import PrivetError
 from privet.policy.schema import LANGUAGES, CookiePurpose
 from privet.policy.selectors import current_version_for_hot_path, declaration_for_hash
@@ -119,7 +120,19 @@ def banner_texts(purposes: list[CookiePurpose], lang: str) -> dict[str, str]:
     }
 
 
-@router.get("/config", response=ConfigOut, summary="What the banner shows on a site", auth=None)
+@router.get(
+    "/config",
+    response={200: ConfigOut, 400: ErrorOut, 404: ErrorOut, 422: InvalidOut},
+    summary="What the banner shows on a site",
+    description=(
+        "The banner's texts and purposes for `site` in the policy in force. A site the policy "
+        "does not declare is 400 `unknown_site` (so is a query string that is not UTF-8 or holds "
+        "a NUL character); no published policy is 404 `no_policy`; a missing or over-long "
+        "`site` is 422 `invalid_request`. Answers HEAD too. Cached for a minute by browsers "
+        "(`Cache-Control: public, max-age=60`)."
+    ),
+    auth=None,
+)
 def config(
     request: HttpRequest,
     response: HttpResponse,
@@ -191,15 +204,6 @@ class ReceiptOut(Schema):
     gpc: bool
 
 
-class ErrorOut(Schema):
-    error: str
-    message: str
-
-
-class InvalidOut(ErrorOut):
-    problems: list[dict[str, str]] = Field(description="Each invalid field and what is wrong.")
-
-
 @router.post(
     "/receipts",
     response={201: ReceiptOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut,
@@ -210,7 +214,10 @@ class InvalidOut(ErrorOut):
         "`gpc` or the `Sec-GPC: 1` header), the policy version hash and the banner version. "
         "No IP address is stored. The body is JSON (`Content-Type: application/json`, else 415) "
         "of at most 4 kB (else 413); `choices` values and `gpc` are JSON `true` or `false` only "
-        "(anything else is 422 `invalid_request`, the field named under `problems`). More than "
+        "(anything else is 422 `invalid_request`, the field named under `problems`). A `method` "
+        "that contradicts `choices` (`reject_all` granting an optional purpose, `accept_all` "
+        "refusing one that Global Privacy Control does not refuse) is 400 "
+        "`method_contradicts_choices`. More than "
         "PRIVET_CONSENT_RATE_LIMIT receipts a minute from one client get 429."
     ),
     auth=None,

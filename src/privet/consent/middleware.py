@@ -6,7 +6,7 @@ Only for paths under ``/api/consent/``:
   own may read the answers and send receipts; preflight requests are answered here.
 - Receipts: a body over 4 kB is refused from its ``Content-Length`` and one that is not
   ``application/json`` from its ``Content-Type``, both before the body is read; a body that is
-  not a JSON object gets a clear 400; and each client (a keyed pseudonym of its IP address,
+  not a JSON object (or not UTF-8) gets a clear 400; and each client (a keyed pseudonym of its IP address,
   never the address) may send ``PRIVET_CONSENT_RATE_LIMIT`` receipts a minute, counted by the
   shared limiter (:mod:`privet.core.ratelimit`) in the ``PRIVET_CONSENT_RATE_CACHE`` cache (per
   process by default: see settings).
@@ -20,6 +20,7 @@ Answers have the API's error shape, ``{"error": code, "message": text}``.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 
@@ -104,8 +105,13 @@ class ConsentApiMiddleware:
             return error(415, "unsupported_media_type",
                          "A consent receipt is sent as Content-Type: application/json.")
         try:
-            body = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
+            text = request.body.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        except UnicodeDecodeError:
+            return error(400, "invalid_utf8", "The request body is not valid UTF-8; JSON is sent "
+                                              "as UTF-8 (RFC 8259).")
+        try:
+            body = json.loads(text or "null")
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..."
             return error(400, "malformed_json", "The request body is not valid JSON.")
         if not isinstance(body, dict):
             return error(400, "malformed_json", "The request body must be a JSON object.")

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth
 
 from privet.audit.services import Actor, append_event
 from privet.errors import PrivetError
+from privet.policy.schema import CookiePurpose
 from privet.policy.selectors import declaration_for_hash
 
 from . import partitions
@@ -39,6 +40,13 @@ class UnknownPurpose(PrivetError):
 
 class InvalidVisitorId(PrivetError):
     code = "invalid_visitor_id"
+
+
+class MethodContradictsChoices(PrivetError):
+    """``reject_all`` that grants an optional purpose, or ``accept_all`` that refuses one: the
+    receipt would prove a choice the visitor did not make, whichever half is true."""
+
+    code = "method_contradicts_choices"
 
 
 # Browser families, most specific first (Edge and Opera also say "Chrome", Chrome says "Safari").
@@ -101,6 +109,7 @@ def record_consent(
             f"Unknown cookie purpose {', '.join(map(repr, unknown))}; this policy declares "
             f"{', '.join(sorted(declared))}."
         )
+    _check_method(method, choices, purposes, gpc=gpc)
     recorded = {
         p.id: p.required or (bool(choices.get(p.id)) and not (gpc and refused_by_gpc(p)))
         for p in purposes
@@ -118,6 +127,30 @@ def record_consent(
         user_agent_family=user_agent_family(user_agent),
     )
 
+
+def _check_method(method: str, choices: dict[str, bool], purposes: list[CookiePurpose], *,
+                  gpc: bool) -> None:
+    """Refuse a ``method`` that says otherwise than ``choices`` about the optional purposes.
+
+    ``accept_all`` must grant every optional purpose, except one that Global Privacy Control
+    refuses when GPC is on (the banner sends those as refused); ``reject_all`` must grant none.
+    Required purposes are always granted, whatever is sent, so they are not compared.
+    """
+    optional = [p for p in purposes if not p.required]
+    if method == "reject_all":
+        wrong = [p.id for p in optional if choices.get(p.id)]
+        if wrong:
+            raise MethodContradictsChoices(
+                f"The method is reject_all, but choices grant {', '.join(wrong)}; send those as "
+                "false, or use the method custom."
+            )
+    elif method == "accept_all":
+        wrong = [p.id for p in optional if not choices.get(p.id) and not (gpc and refused_by_gpc(p))]
+        if wrong:
+            raise MethodContradictsChoices(
+                f"The method is accept_all, but choices do not grant {', '.join(wrong)}; send "
+                "those as true, or use the method custom."
+            )
 
 
 @transaction.atomic

@@ -96,9 +96,42 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(post, receipt, change, st
     assert not ConsentReceipt.objects.exists()
 
 
+@pytest.mark.parametrize(("method", "choices", "named"), [
+    ("reject_all", {"analytics": True, "marketing": False}, "grant analytics"),
+    ("reject_all", {"analytics": True, "marketing": True}, "grant analytics, marketing"),
+    ("accept_all", {"analytics": True, "marketing": False}, "do not grant marketing"),
+    ("accept_all", {"analytics": True}, "do not grant marketing"),  # left out: not granted
+    ("accept_all", {}, "do not grant analytics, marketing"),
+])
+def test_a_method_that_contradicts_the_choices_is_refused_and_nothing_stored(post, receipt, method,
+                                                                           choices, named):
+    response = post(receipt(method=method, choices=choices))
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "method_contradicts_choices"
+    assert f"{method}, but choices {named}" in response.json()["message"]
+    assert not ConsentReceipt.objects.exists()
+
+
+@pytest.mark.parametrize(("method", "choices", "gpc"), [
+    ("reject_all", {"analytics": False, "marketing": False}, False),
+    ("reject_all", {}, False),
+    ("reject_all", {"essential": True}, False),  # required purposes are not the visitor's to refuse
+    ("accept_all", {"analytics": True, "marketing": True}, False),
+    ("accept_all", {"analytics": True, "marketing": True, "essential": False}, False),
+    ("accept_all", {"analytics": True, "marketing": False}, True),  # what the banner sends under GPC
+    ("custom", {"analytics": True, "marketing": False}, False),
+])
+def test_a_method_that_agrees_with_the_choices_is_stored(post, receipt, method, choices, gpc):
+    response = post(receipt(method=method, choices=choices, gpc=gpc))
+    assert response.status_code == 201, response.content
+    assert ConsentReceipt.objects.get().method == method
+
+
 @pytest.mark.parametrize(("raw", "status", "code"), [
     (b'{"site": "softcode",', 400, "malformed_json"),
-    (b"\xff\xfe not utf-8", 400, "malformed_json"),
+    (b"\xff\xfe not utf-8", 400, "invalid_utf8"),
+    (b'{"site": "soft\xc5code"}', 400, "invalid_utf8"),
+    ('{"site": "softcode"}'.encode("utf-16"), 400, "invalid_utf8"),  # JSON is UTF-8 (RFC 8259)
     (b"[1, 2]", 400, "malformed_json"),
     (b"null", 400, "malformed_json"),
     (b"[" * 3000, 400, "malformed_json"),  # deeper than json.loads recurses: no 500
@@ -246,6 +279,33 @@ def test_one_client_is_rate_limited_and_others_are_not(post, receipt):
     assert codes == [201, 201, 201, 429]
     assert post(receipt(), REMOTE_ADDR="198.51.100.8").status_code == 201
     assert ConsentReceipt.objects.count() == 4
+
+
+# A proxy that writes the client's port or pads with zeros must not make each request a new
+# client: the limit counts the address.
+@freeze_time("2026-11-25 12:00:00", tick=True)
+@override_settings(PRIVET_CONSENT_RATE_LIMIT=3, PRIVET_BEHIND_PROXY=1)
+@pytest.mark.parametrize("forwarded", [
+    ["203.0.113.5:51234", "203.0.113.5:51235", "203.0.113.005", "203.0.113.5"],
+    ["[2001:db8::1]:443", "[2001:DB8:0:0::1]:8443", "2001:0db8::1", "2001:db8::42"],
+    ["010.000.000.001", "10.0.0.1:80", "::ffff:10.0.0.1", "10.0.0.1"],
+])
+def test_a_proxy_that_adds_ports_or_zeros_does_not_dodge_the_rate_limit(post, receipt, forwarded):
+    codes = [post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.1, {value}")
+             .status_code for value in forwarded]
+    assert codes == [201, 201, 201, 429]
+    other = post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="203.0.113.6:51234")
+    assert other.status_code == 201
+
+
+@freeze_time("2026-11-25 12:00:00", tick=True)
+@override_settings(PRIVET_CONSENT_RATE_LIMIT=3, PRIVET_BEHIND_PROXY=1)
+def test_a_forwarded_value_that_is_no_address_counts_as_the_proxy_and_never_crashes(post, receipt):
+    junk = ["not-an-ip", "999.1.1.1", "[2001:db8::1", "203.0.113.5:http", "", "1.2.3.4:5:6",
+            "\u00e9t\u00e9", "[]:443"]
+    codes = [post(receipt(), REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=value).status_code
+             for value in junk]
+    assert codes == [201, 201, 201] + [429] * (len(junk) - 3)  # one count: the proxy's
 
 
 class TestCors:

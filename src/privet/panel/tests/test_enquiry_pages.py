@@ -425,3 +425,14 @@ def test_an_objection_is_shown_and_the_enquiry_can_still_be_closed(operator_clie
     history = operator_client.get(f"/panel/enquiries/{enquiry.pk}/").content.decode()
     assert "The person objected to processing (GDPR Art. 21)" in history
     assert "R-000007" in history  # the rights request it came from
+
+
+def test_logging_an_enquiry_with_bytes_that_are_not_utf8_stores_no_mojibake(operator_client):
+    """Raw invalid UTF-8 was decoded as Latin-1 and stored as "JÿþKowalski": now it is refused."""
+    body = (b"name=J\xff\xfeKowalski&email=jan%40example.com&project_type=website&message=Hi"
+            b"&channel=email&received_at=2025-01-10T09%3A30&language=pl")
+    response = operator_client.generic("POST", "/panel/enquiries/new/", body,
+                                       content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "not valid text, so nothing was saved" in response.content.decode()
+    assert not Enquiry.objects.exists()

@@ -146,6 +146,22 @@ def test_another_client_is_not_locked_out_by_someone_elses_failures(make_operato
     assert response.status_code == 302
 
 
+def test_a_proxy_that_adds_ports_or_zeros_does_not_dodge_the_lockout(make_operator, settings):
+    """Behind a proxy that writes ``ip:port`` or pads with zeros, each try is still the same client."""
+    settings.PRIVET_BEHIND_PROXY = 1
+    make_operator("olga")
+    seen_as = ["203.0.113.5:51234", "203.0.113.5:51235", "203.000.113.005", "203.0.113.5:1",
+               "203.0.113.5"]
+    codes = [Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=value)
+             .post("/panel/login/", {"username": "olga", "password": "guess guess"}).status_code
+             for value in seen_as[:settings.AXES_FAILURE_LIMIT]]
+    assert codes[-1] == 429, codes
+    locked = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="[::ffff:203.0.113.5]:443")
+    assert locked.post("/panel/login/", {"username": "olga", "password": PASSWORD}).status_code == 429
+    elsewhere = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7:51234")
+    assert elsewhere.post("/panel/login/", {"username": "olga", "password": PASSWORD}).status_code == 302
+
+
 def test_first_sign_in_forces_totp_enrolment_with_a_qr_code(make_operator):
     user = make_operator("nowy", OPERATOR, device=False)
     client = Client()

@@ -53,6 +53,8 @@ class Command(BaseCommand):
             "worker_class": "gthread",
             "accesslog": None,  # no access log: it would hold raw client IP addresses
             "errorlog": "-",
+            # its error log names clients ("Invalid request from ip=..."): pseudonymised there
+            "logger_class": "privet.core.serverlog.PrivetGunicornLogger",
             "timeout": 60,
             "graceful_timeout": 10,
             "control_socket_disable": True,  # one per host by default; Privet does not use it
