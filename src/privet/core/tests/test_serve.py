@@ -57,7 +57,8 @@ def _read_all(sock: socket.socket) -> bytes:
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIVET_", "DJANGO_"))}
-    env.update(PRIVET_DATA_DIR=str(tmp / "data"), PRIVET_SECRET_KEY="s" * 50)
+    env.update(PRIVET_DATA_DIR=str(tmp / "data"), PRIVET_SECRET_KEY="s" * 50,
+               PRIVET_SITE_URL="http://127.0.0.1")
     privet = [sys.executable, "-m", "privet"]
     for step in (["manage", "migrate", "-v", "0"],
                  ["policy", "publish", str(settings.PRIVET_DEFAULT_POLICY_FILE)]):
