@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from privet.audit import actors
 from privet.audit.services import Actor, append_event, append_events
+from privet.core.dates import too_early, too_early_message
 from privet.policy.selectors import current_hash
 
 from .errors import (
@@ -129,6 +130,8 @@ def log_enquiry(
     received_at = received_at or now
     if received_at > now:
         raise InvalidEnquiry("An enquiry cannot be received in the future.")
+    if too_early(received_at):
+        raise InvalidEnquiry(too_early_message())
     enquiry = Enquiry.objects.create(
         **clean, channel=channel, status=Status.NEW, received_at=received_at,
         last_contact_at=received_at, language=language if language in ("en", "pl") else "en",
@@ -180,6 +183,8 @@ def change_status(
         raise InvalidTransition("The reason is longer than 1000 characters.")
     now = timezone.now()
     date_only = at is not None and not isinstance(at, datetime)
+    if at is not None and too_early(at):
+        raise InvalidStatusDate(too_early_message())
     if date_only:
         if at > timezone.localdate(now):
             raise InvalidStatusDate(gettext("A status change cannot take effect in the future."))
