@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from privet.audit import actors
 from privet.audit.services import Actor, append_event, append_events
+from privet.core.bidi import has_bidi_controls
 from privet.core.dates import too_early, too_early_message
 from privet.policy.selectors import current_hash
 
@@ -57,6 +58,11 @@ REQUIRED_FIELDS = {"name": NAME_MAX, "email": EMAIL_MAX, "project_type": 20, "me
 OPTIONAL_FIELDS = {"company": COMPANY_MAX, "phone": PHONE_MAX}
 
 
+# Fields that name someone: no text-direction controls (privet.core.bidi), which could make
+# the panel's lists show the text around them reversed.
+NAMING_FIELDS = ("name", "company", "email")
+
+
 def _clean(data: dict[str, Any]) -> dict[str, str]:
     unknown = set(data) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS)
     if unknown:
@@ -68,6 +74,8 @@ def _clean(data: dict[str, Any]) -> dict[str, str]:
             raise InvalidEnquiry(f"The field {name!r} is required.")
         if len(value) > limit:
             raise InvalidEnquiry(f"The field {name!r} is longer than {limit} characters.")
+        if name in NAMING_FIELDS and has_bidi_controls(value):
+            raise InvalidEnquiry(f"The field {name!r} holds a text-direction control character.")
         clean[name] = value
     if clean["project_type"] not in ProjectType.values:
         raise InvalidEnquiry(f"Unknown project type {clean['project_type']!r}.")
