@@ -135,7 +135,9 @@ class ContactForm(AltchaMixin, EnquiryFieldsForm):
         label=_("Leave this field empty"), required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    altcha = AltchaField(label=_("Spam protection"), auto="onfocus")
+    # Solved as soon as the page loads, while the person types: a form sent before the proof of
+    # work is done is refused, and waiting for focus left too little time to finish.
+    altcha = AltchaField(label=_("Spam protection"), auto="onload")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
