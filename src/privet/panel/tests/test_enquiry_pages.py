@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -31,7 +31,10 @@ def logged(actor, **changes) -> Enquiry:
 
 def test_the_dashboard_shows_open_enquiries_with_their_age(operator_client):
     user = get_user_model().objects.get(username="olga")
-    logged(user, received_at=timezone.now() - timedelta(days=3, hours=1))
+    # Noon three days ago: "3 days" whatever the hour the test runs (the age counts calendar days,
+    # so "3 days and an hour ago" read "4 days" between midnight and 1 a.m.).
+    three_days_ago = timezone.localdate() - timedelta(days=3)
+    logged(user, received_at=timezone.make_aware(datetime.combine(three_days_ago, time(12))))
     done = logged(user, name="Anna Closed")
     change_status(enquiry=done, to_status="closed", actor=user)
     page = operator_client.get("/panel/")
