@@ -26,3 +26,9 @@ urlpatterns += i18n_patterns(
     path("panel/", include("privet.panel.urls")),
     prefix_default_language=False,
 )
+
+# The site's own error pages, in the page's language and look (privet.core.error_views).
+handler400 = "privet.core.error_views.bad_request"
+handler403 = "privet.core.error_views.permission_denied"
+handler404 = "privet.core.error_views.page_not_found"
+handler500 = "privet.core.error_views.server_error"

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from privet.core.bidi import validate_no_bidi_controls
 from privet.core.forms import AriaFormMixin
 
 from .models import COMPANY_MAX, EMAIL_MAX, MESSAGE_MAX, NAME_MAX, PHONE_MAX, ProjectType
@@ -64,15 +65,16 @@ def validate_phone(value: str) -> None:
 
 class EnquiryFieldsForm(AriaFormMixin, forms.Form):
     name = forms.CharField(
-        label=_("Your name"), max_length=NAME_MAX,
+        label=_("Your name"), max_length=NAME_MAX, validators=[validate_no_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     company = forms.CharField(
         label=_("Company"), max_length=COMPANY_MAX, required=False,
+        validators=[validate_no_bidi_controls],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     email = forms.EmailField(
-        label=_("Email"), max_length=EMAIL_MAX,
+        label=_("Email"), max_length=EMAIL_MAX, validators=[validate_no_bidi_controls],
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"invalid": _("Enter an email address like name@example.com.")},
     )
@@ -133,7 +135,9 @@ class ContactForm(AltchaMixin, EnquiryFieldsForm):
         label=_("Leave this field empty"), required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    altcha = AltchaField(label=_("Spam protection"), auto="onfocus")
+    # Solved as soon as the page loads, while the person types: a form sent before the proof of
+    # work is done is refused, and waiting for focus left too little time to finish.
+    altcha = AltchaField(label=_("Spam protection"), auto="onload")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

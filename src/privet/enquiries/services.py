@@ -20,6 +20,8 @@ from django.utils.translation import gettext
 
 from privet.audit import actors
 from privet.audit.services import Actor, append_event, append_events
+from privet.core.bidi import has_bidi_controls
+from privet.core.dates import too_early, too_early_message
 from privet.policy.selectors import current_hash
 
 from .errors import (
@@ -56,6 +58,11 @@ REQUIRED_FIELDS = {"name": NAME_MAX, "email": EMAIL_MAX, "project_type": 20, "me
 OPTIONAL_FIELDS = {"company": COMPANY_MAX, "phone": PHONE_MAX}
 
 
+# Fields that name someone: no text-direction controls (privet.core.bidi), which could make
+# the panel's lists show the text around them reversed.
+NAMING_FIELDS = ("name", "company", "email")
+
+
 def _clean(data: dict[str, Any]) -> dict[str, str]:
     unknown = set(data) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS)
     if unknown:
@@ -67,6 +74,8 @@ def _clean(data: dict[str, Any]) -> dict[str, str]:
             raise InvalidEnquiry(f"The field {name!r} is required.")
         if len(value) > limit:
             raise InvalidEnquiry(f"The field {name!r} is longer than {limit} characters.")
+        if name in NAMING_FIELDS and has_bidi_controls(value):
+            raise InvalidEnquiry(f"The field {name!r} holds a text-direction control character.")
         clean[name] = value
     if clean["project_type"] not in ProjectType.values:
         raise InvalidEnquiry(f"Unknown project type {clean['project_type']!r}.")
@@ -129,6 +138,8 @@ def log_enquiry(
     received_at = received_at or now
     if received_at > now:
         raise InvalidEnquiry("An enquiry cannot be received in the future.")
+    if too_early(received_at):
+        raise InvalidEnquiry(too_early_message())
     enquiry = Enquiry.objects.create(
         **clean, channel=channel, status=Status.NEW, received_at=received_at,
         last_contact_at=received_at, language=language if language in ("en", "pl") else "en",
@@ -180,6 +191,8 @@ def change_status(
         raise InvalidTransition("The reason is longer than 1000 characters.")
     now = timezone.now()
     date_only = at is not None and not isinstance(at, datetime)
+    if at is not None and too_early(at):
+        raise InvalidStatusDate(too_early_message())
     if date_only:
         if at > timezone.localdate(now):
             raise InvalidStatusDate(gettext("A status change cannot take effect in the future."))

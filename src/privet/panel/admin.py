@@ -72,6 +72,8 @@ class PanelUserAdmin(AuditedAdmin, UserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     list_filter = ("is_active", "groups")
+    # Records of events, shown but never typed: a hand-entered year 1 broke every list of accounts.
+    readonly_fields = ("last_login", "date_joined")
 
     def save_related(self, request, form, formsets, change):
         before = roles_of(form.instance) if change else []

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privet.core.dates import EARLIEST_DATE, OperatorDateField, OperatorDateTimeField
 from privet.core.forms import AriaFormMixin
 
 
@@ -78,11 +79,9 @@ class StatusChangeForm(AriaFormMixin, forms.Form):
     to_status = forms.CharField(max_length=20)
     reason = forms.CharField(label=_("Reason or comment (optional)"), required=False, max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 2}))
-    effective_date = forms.DateField(
-        label=_("Effective date"), required=False, input_formats=["%Y-%m-%d"],
+    effective_date = OperatorDateField(
+        label=_("Effective date"), required=False,
         help_text=_("The day it happened, e.g. when the contract was signed. Empty: today."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a date like 2025-06-30.")},
     )
 
     def __init__(self, *args, earliest: date | None = None, **kwargs):
@@ -92,13 +91,7 @@ class StatusChangeForm(AriaFormMixin, forms.Form):
         attrs = self.fields["effective_date"].widget.attrs
         attrs["max"] = today.isoformat()
         if earliest:
-            attrs["min"] = earliest.isoformat()
-
-    def clean_effective_date(self) -> date | None:
-        day = self.cleaned_data["effective_date"]
-        if day and day > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
-        return day
+            attrs["min"] = max(earliest, EARLIEST_DATE).isoformat()
 
     def effective_at(self) -> date | None:
         """When the change took effect, for ``change_status(at=...)``: ``None`` (now, with its
@@ -134,11 +127,10 @@ def log_enquiry_form_class() -> type[forms.Form]:
             choices=[("en", "English"), ("pl", "Polski")],
             help_text=_("The language the person wrote in; later mail to them uses it."),
         )
-        received_at = forms.DateTimeField(
+        received_at = OperatorDateTimeField(
             label=_("Received at"), required=False,
             help_text=_("Leave empty for the current date and time."),
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            error_messages={"invalid": _("Enter a date and time, e.g. 2025-06-30 14:05.")},
+            error_messages={"future": _("An enquiry cannot be received in the future.")},
         )
 
         def __init__(self, *args, **kwargs):
@@ -150,17 +142,9 @@ def log_enquiry_form_class() -> type[forms.Form]:
             for name in ("company", "phone"):
                 self.fields[name].help_text = ""
             self.fields["message"].help_text = _("Paste the message as the person wrote it.")
-            self.fields["received_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             self.fields["received_at"].widget.attrs["max"] = (
                 timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
             self.fields["language"].initial = "pl" if get_language() == "pl" else "en"
-
-        def clean_received_at(self):
-            when = self.cleaned_data["received_at"]
-            if when and when > timezone.now():
-                raise forms.ValidationError(_("An enquiry cannot be received in the future."),
-                                            code="future")
-            return when
 
         def aria_fields(self) -> set[str] | None:
             return None  # every field, the operator's extras too

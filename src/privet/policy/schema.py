@@ -285,6 +285,9 @@ class Integrations(Strict):
     connectors_heading: Text | None = Field(
         None, description="The heading of the section on connectors (default: 'Connected platforms')."
     )
+    connectors_intro: Text | None = Field(
+        None, description="The paragraph that opens the section on connectors: what any of them may do."
+    )
     connectors: list[Connector] = Field(default_factory=list)
 
 

@@ -50,7 +50,7 @@ def test_a_visitor_sends_an_enquiry_and_gets_the_acknowledgement(site, browser, 
     page.get_by_label("Phone").fill("+48 600 100 200")
     page.get_by_label("What is it about?").select_option("web_app")
     page.get_by_label("Your message").fill("We need a booking panel for our studio, ready by March.")
-    altcha_verified(page)  # the widget starts solving when the form gets focus
+    altcha_verified(page)  # the widget solves its challenge as soon as the page loads
     page.screenshot(path=str(artifacts_dir / "enquiries-form-filled-1280.png"), full_page=True)
     page.get_by_role("button", name="Send enquiry").click()
     page.wait_for_url("**/contact/thanks/**")

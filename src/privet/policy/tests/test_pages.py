@@ -93,6 +93,7 @@ def declared_texts(decl, lang: str) -> list[str]:
              decl.transfers.description.get(lang), decl.automated_decisions.description.get(lang),
              decl.integrations.description.get(lang), decl.supervisory_authority.name.get(lang)]
     texts += decl.integrations.principles.get(lang) + decl.integrations.kinds.get(lang)
+    texts += [decl.integrations.connectors_intro.get(lang)]
     for items in (decl.categories, decl.purposes, decl.legal_bases, decl.rights,
                   decl.cookies.purposes, decl.integrations.connectors):
         texts += [t for item in items for t in (item.label.get(lang), item.description.get(lang))]
