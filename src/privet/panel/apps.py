@@ -29,3 +29,10 @@ class PanelAdminConfig(admin_apps.AdminConfig):
 
     default = False  # privet.panel means PanelConfig; this one is named in INSTALLED_APPS
     default_site = "privet.panel.admin_site.PanelAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # registers every app's admin
+        from .third_party import translate_admin_booleans, translate_third_party_apps
+
+        translate_third_party_apps()
+        translate_admin_booleans()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from privet.consent.selectors import (
     daily_rates,
-    granted_purposes,
+    granted_purpose_labels,
     purpose_labels,
     receipts_for_visitor,
 )
@@ -43,7 +43,8 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
     elif visitor:
         # Newest first: the choice in force is the one to prove, whatever came before it. Each
         # with the purposes it allows, in its policy version's order.
-        receipts = [(r, granted_purposes(r))
+        lang = get_language()
+        receipts = [(r, granted_purpose_labels(r, lang=lang))
                     for r in receipts_for_visitor(visitor).reverse()[:RECEIPTS_SHOWN]]
     return render(request, "panel/consent.html", {
         "section": "consent", "days": days, "windows": WINDOWS, "labels": labels,

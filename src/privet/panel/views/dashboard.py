@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from privet.audit.actions import action_label
 from privet.audit.selectors import actions, recent_events
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
@@ -56,6 +57,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(recent_events(action=action), 50).get_page(request.GET.get("page"))
     return render(request, "panel/audit.html", {
         "section": "audit", "page": page, "rows": audit_rows(page.object_list),
-        "action": action, "actions": actions(),
+        "action": action, "actions": [(a, action_label(a)) for a in actions()],
         "query": urlencode({"action": action}) if action else "",
     })
