@@ -16,8 +16,10 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -129,6 +131,19 @@ class PanelGroupAdmin(GroupAdmin):
         return field
 
 
+class PanelPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form for setting someone's password, whose help text about password-based
+    sign-in is in the page's language (Django joins it to its warning once, in English)."""
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(user, *args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+                SetUnusablePasswordMixin.usable_password_help_text,
+                _("If disabled, the current password for this user will be lost."))
+
+
 class PanelUserAdmin(AuditedAdmin, UserAdmin):
     """Django's user admin; a change of an account's role groups is settled like ``assign_role``'s."""
 
@@ -139,6 +154,7 @@ class PanelUserAdmin(AuditedAdmin, UserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     list_filter = ("is_active", ("groups", GroupNamesFilter))
+    change_password_form = PanelPasswordChangeForm
 
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         field = super().formfield_for_manytomany(db_field, request=request, **kwargs)
@@ -221,6 +237,15 @@ class PanelTaskResultAdmin(DBTaskResultAdmin):
     def task(self, obj: DBTaskResult) -> str:
         label = TASK_LABELS.get(obj.task_path)
         return str(label) if label is not None else obj.task_name
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj: DBTaskResult) -> str:
+        return super().formatted_traceback(obj)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj: DBTaskResult):
+        return super().display_run_after(obj)
+
 
 
 for model, model_admin in ((User, PanelUserAdmin), (Group, PanelGroupAdmin),

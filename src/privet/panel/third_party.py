@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.admin.templatetags import admin_list
 from django.templatetags.static import static
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
@@ -63,11 +63,49 @@ def _task_result_name(result) -> str:
     return gettext("Task %(id)s") % {"id": result.pk}
 
 
+def _attempt_name(attempt) -> str:
+    when = f"{timezone.localtime(attempt.attempt_time):%Y-%m-%d %H:%M:%S}" if attempt.attempt_time else ""
+    return gettext("Sign-in attempts since %(when)s") % {"when": when}
+
+
+def _membership_name(row) -> str:
+    """"ada: Administrator", "Operator: Can view: enquiry": who has what."""
+    from django.contrib.auth.models import Group, Permission
+
+    from .admin import group_label, permission_label
+
+    def name(obj) -> str:
+        if isinstance(obj, Group):
+            return group_label(obj)
+        return permission_label(obj) if isinstance(obj, Permission) else str(obj)
+
+    who = row.user if hasattr(row, "user") else row.group
+    what = row.group if hasattr(row, "group") and hasattr(row, "user") else row.permission
+    return f"{name(who)}: {name(what)}"
+
+
+def _label_memberships() -> None:
+    """An account's groups and permissions are rows of tables Django makes itself, named
+    "User-group relationship", "User_groups object (1)" in English whatever the language (the
+    admin lists them before an account is deleted)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    names = ((get_user_model().groups.through, _("role membership"), _("role memberships")),
+             (get_user_model().user_permissions.through, _("permission of an account"),
+              _("permissions of accounts")),
+             (Group.permissions.through, _("permission of a role"), _("permissions of roles")))
+    for through, one, many in names:
+        through._meta.verbose_name, through._meta.verbose_name_plural = one, many
+        through.__str__ = _membership_name
+
+
 def translate_third_party_apps() -> None:
     """Give the third-party apps their operators' names and translatable labels (idempotent).
 
-    django-tasks-db's results have no name of their own ("DBTaskResult object (...)" heads
-    their admin page): they get one in words."""
+    django-tasks-db's results and django-axes' attempts are named in English or not at all
+    ("DBTaskResult object (...)", "Attempted Access: ...") at the head of their admin pages:
+    they get names in words, as do the tables Django makes for accounts' groups."""
     for label, name in APP_NAMES.items():
         if label in apps.app_configs:
             apps.app_configs[label].verbose_name = name
@@ -77,6 +115,9 @@ def translate_third_party_apps() -> None:
                 _label_model(model)
     if "django_tasks_database" in apps.app_configs:
         apps.get_model("django_tasks_database", "DBTaskResult").__str__ = _task_result_name
+    if "axes" in apps.app_configs:
+        apps.get_model("axes", "AccessAttempt").__str__ = _attempt_name
+    _label_memberships()
 
 
 def boolean_icon(value: bool | None) -> str:

@@ -43,7 +43,9 @@ ENGLISH = [
     "Task Results", "TOTP device", "TOTP devices", "Static device", "Access failures",
     "access failures", "access attempt expiration", "Access lock out", "Attempted Access",
     "Clean up expired attempts", "Attempt Remaining", "Locked Out", "User Agent", "HTTP Accept",
-    "DBTaskResult object", "Search by user's username or email address",
+    "DBTaskResult object", "Search by user's username or email address", "relationship",
+    "relationships", "User_groups object", "Group_permissions object",
+    "Whether the user will be able to authenticate", "Work enquiries", "If disabled, the current password",
     # column headings, field names and help texts
     "Search", "Seq", "Created at", "Actor", "Action", "Object type", "Object id", "Subject ref",
     "Prev hash", "Hash", "Details", "Policy version", "Keyed pseudonym", "Site", "Visitor id",
@@ -72,7 +74,7 @@ ENGLISH = [
     "receipt 1", " by ",
 ]
 ENGLISH_RE = re.compile("|".join(
-    (r"(?<![\w.:-])" if p[0].isalnum() else "") + re.escape(p) + (r"(?![\w:-])" if p[-1].isalnum() else "")
+    (r"(?<![\w.:-])" if p[0].isalnum() else "") + re.escape(p) + (r"(?![\w-])" if p[-1].isalnum() else "")
     for p in sorted(ENGLISH, key=len, reverse=True)))
 
 
