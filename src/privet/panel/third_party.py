@@ -5,11 +5,15 @@ django-axes, django-otp and the task backends name their apps after their packag
 field names and help texts as plain strings, which no translation catalogue can reach. At
 start-up (:func:`translate_third_party_apps`, from the admin's ``AppConfig.ready``) each of these
 apps gets a name that says what it is for, and every plain-string label of its models (model
-names, field names, help texts, choices) becomes a lazy translation of the same English text,
-so the Polish catalogue (``src/privet/locale/pl``) can translate it like any of ours.
+names, field names, help texts) becomes a lazy translation of the same English text, so the
+Polish catalogue (``src/privet/locale/pl``) can translate it like any of ours.
 
 Only the labels change: the English text stays the msgid, and migrations read a field's
-original arguments, so no migration of a third-party app is ever needed.
+original arguments, so no migration of a third-party app is ever needed. Two things cannot be
+reached through labels and are replaced here, each in one line a test covers
+(``panel/tests/test_polish_pages.py``): the names of objects that have none in words (a task
+result, a sign-in attempt, an account's role row) and the text alternative of the admin's
+yes/no icons.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def _task_result_name(result) -> str:
 
 def _attempt_name(attempt) -> str:
     when = f"{timezone.localtime(attempt.attempt_time):%Y-%m-%d %H:%M:%S}" if attempt.attempt_time else ""
-    return gettext("Sign-in attempts since %(when)s") % {"when": when}
+    return gettext("Failed sign-ins (%(when)s)") % {"when": when}
 
 
 def _membership_name(row) -> str:
