@@ -10,10 +10,12 @@ so nothing recorded is ever hidden.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -76,12 +78,25 @@ DETAIL_LABELS = {
     "recipients": pgettext_lazy("audit detail", "recipients"),
     "request_ref": pgettext_lazy("audit detail", "rights request"),
     "run_ref": pgettext_lazy("audit detail", "retention run"),
+    "stage": pgettext_lazy("audit detail", "step"),
     "status": pgettext_lazy("audit detail", "status"),
     "to": pgettext_lazy("audit detail", "to"),
     "version": pgettext_lazy("audit detail", "version"),
     "was": pgettext_lazy("audit detail", "before"),
     "with_reason": pgettext_lazy("audit detail", "with a reason"),
 }
+
+
+# Codes among details' values, in words: (action, key) -> {code: label}. The app that writes the
+# action registers them when it is ready (register_values), as it registers its objects' links.
+_VALUES: dict[tuple[str, str], Mapping[str, Any]] = {}
+
+
+def register_values(*, actions: Iterable[str], key: str, labels: Mapping[str, Any]) -> None:
+    """Show the codes ``labels`` names, found under ``key`` in the details of ``actions``, as
+    their labels (``{"closed": _("Closed without a contract")}``)."""
+    for action in actions:
+        _VALUES[(action, key)] = labels
 
 
 def action_label(action: str) -> str:
@@ -100,16 +115,32 @@ def object_type_label(object_type: str) -> str:
     return capfirst(str(model._meta.verbose_name))
 
 
-def _value(value: Any) -> str:
+def _moment(text: str) -> str:
+    """An ISO timestamp ("2026-10-07T23:11:12.866967+00:00") as local time ("2026-10-08 01:11");
+    any other text as it is."""
+    if "T" not in text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _value(value: Any, labels: Mapping[str, Any] | None = None) -> str:
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if value is None:
         return "—"
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value) or "—"
+        return ", ".join(_value(v, labels) for v in value) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items())
-    return str(value)
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
+    return _moment(value) if isinstance(value, str) else str(value)
 
 
 def detail_label(key: str) -> str:
@@ -117,6 +148,8 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key
 
 
-def details_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """An event's details as ``(label, value)`` pairs in the active language."""
-    return [(detail_label(key), _value(value)) for key, value in details.items()]
+def details_pairs(details: Mapping[str, Any], *, action: str = "") -> list[tuple[str, str]]:
+    """An event's details as ``(label, value)`` pairs in the active language: codes among the
+    values in words where the action's app registered them, timestamps in local time."""
+    return [(detail_label(key), _value(value, _VALUES.get((action, key))))
+            for key, value in details.items()]

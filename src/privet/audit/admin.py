@@ -70,4 +70,5 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
             return obj.details
         if not isinstance(details, dict):
             return obj.details
-        return "; ".join(f"{label}: {value}" for label, value in actions.details_pairs(details)) or "—"
+        pairs = actions.details_pairs(details, action=obj.action)
+        return "; ".join(f"{label}: {value}" for label, value in pairs) or "—"

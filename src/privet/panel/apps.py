@@ -23,6 +23,18 @@ class PanelConfig(AppConfig):
 
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="privet.panel.roles")
 
+        # The audit log words the codes in this app's events' details.
+        from privet.audit.actions import register_values
+
+        from .roles import ROLE_LABELS
+
+        for key in ("from", "to"):
+            register_values(actions=["panel.role_changed"], key=key, labels=ROLE_LABELS)
+        register_values(actions=["panel.sign_in"], key="factors",
+                        labels={"password+totp": _("password and authenticator app")})
+        register_values(actions=["panel.sign_in_failed"], key="stage",
+                        labels={"password": _("password"), "totp": _("authenticator code")})
+
 
 class PanelAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin whose default site demands a TOTP-verified administrator."""

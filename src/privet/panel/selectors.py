@@ -51,5 +51,5 @@ def audit_rows(events: Sequence[AuditEvent]) -> list[AuditRow]:
         rows.append(AuditRow(event=e, actor=actor_name(e.actor, names), object_url=link.url,
                              object_name=link.name, action=action_label(e.action),
                              object_type=object_type_label(e.object_type) if e.object_type else "",
-                             details=tuple(details_pairs(_details(e)))))
+                             details=tuple(details_pairs(_details(e), action=e.action))))
     return rows

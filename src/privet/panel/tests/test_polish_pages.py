@@ -69,7 +69,8 @@ ENGLISH = [
     "enquiry.mail_not_sent", "enquiry.logged", "enquiry.received", "enquiry.note_added",
     "enquiry.status_changed", "panel.sign_in", "panel.sign_in_failed", "panel.role_changed",
     "policy.published", "auth.user", "enquiries.enquiry", "policy.policyversion",
-    "verify_audit_chain", "factors", "ip_ref", "with_reason", "project_type",
+    "verify_audit_chain", "factors", "ip_ref", "with_reason", "project_type", "web_app",
+    "acknowledgement", "password+totp", "anonymous", "stage",
     # object names
     "receipt 1", " by ",
 ]
@@ -154,6 +155,7 @@ def superuser_client(demo_like):
     user = get_user_model().objects.create_superuser("ada", email="ada@example.com", password=PASSWORD)
     assign_role(user=user, role=ADMINISTRATOR, actor="test")
     TOTPDevice.objects.create(user=user, name="Aplikacja", confirmed=True)
+    Client().post("/pl/panel/login/", {"username": "ada", "password": "not hers"})  # audited
     return sign_in(Client(), user)
 
 
