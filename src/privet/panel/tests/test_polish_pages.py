@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from privet.consent.services import record_consent
 from privet.enquiries import demo_data, outbox, services
 from privet.enquiries.models import OutgoingMail
-from privet.panel.roles import ADMINISTRATOR, PRIVACY_OFFICER
+from privet.panel.roles import ADMINISTRATOR, OPERATOR, PRIVACY_OFFICER
 from privet.panel.services import assign_role
 
 from .conftest import PASSWORD, sign_in
@@ -198,13 +198,19 @@ def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client,
     assert not found, "English on Polish pages:\n" + "\n".join(f"{u}: {e}" for u, e in found.items())
 
 
-def test_sign_in_pages_in_polish_show_no_english(make_operator):
+def test_sign_in_and_refusal_pages_in_polish_show_no_english(make_operator):
     anonymous = Client()
     assert english_on(anonymous.get("/pl/panel/login/").content.decode()) == []
-    user = make_operator("olga", PRIVACY_OFFICER, device=False)
+    newcomer = make_operator("olga", PRIVACY_OFFICER, device=False)
     client = Client()
-    client.post("/pl/panel/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/pl/panel/login/", {"username": newcomer.username, "password": PASSWORD})
     assert english_on(client.get("/pl/panel/login/enrol/").content.decode()) == []
+    operator = make_operator("piotr", OPERATOR)
+    client = Client()
+    client.post("/pl/panel/login/", {"username": operator.username, "password": PASSWORD})
+    assert english_on(client.get("/pl/panel/login/verify/").content.decode()) == []
+    refused = sign_in(Client(), operator).get("/pl/panel/audit/")
+    assert refused.status_code == 403 and english_on(refused.content.decode()) == []
 
 
 def test_counts_use_polish_plural_forms(superuser_client):
