@@ -233,6 +233,8 @@ else:
 TASK_BACKEND = os.environ.get("PRIVET_TASK_BACKEND", "db")
 REDIS_URL = os.environ.get("PRIVET_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# django-rq's dashboard (its admin link and pages) only where there is a Redis queue to show.
+RQ_SHOW_ADMIN_LINK = TASK_BACKEND == "rq"
 if TASK_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASK_BACKEND == "rq":

@@ -21,6 +21,8 @@ RETENTION = "system:retention"  # the retention rules, deleting what has expired
 DEMO = "system:demo"  # `privet demo`'s sample data
 CONTACT_FORM = "public:contact-form"  # a visitor, through the public contact form
 CLI = "cli"  # an operator at the command line; "cli:<command>" says which
+ANONYMOUS = "anonymous"  # someone not signed in (a wrong password for an existing account)
+LOCKOUT = "axes"  # django-axes, locking an account out after repeated failures
 USER_PREFIX = "user:"  # "user:<id>": an account
 
 ACTOR_NAMES = {
@@ -30,6 +32,8 @@ ACTOR_NAMES = {
     RETENTION: _("Retention rules"),
     DEMO: _("Demo data"),
     CLI: _("Command line"),
+    ANONYMOUS: _("Someone not signed in"),
+    LOCKOUT: _("Sign-in lockout"),
 }
 
 

@@ -17,23 +17,26 @@ class AuditEvent(models.Model):
     verification hashes bytes as stored.
     """
 
-    seq = models.BigIntegerField(primary_key=True)
-    created_at = models.DateTimeField()
-    actor = models.CharField(max_length=150, help_text="'system', 'cli', or 'user:<id>'.")
-    action = models.CharField(max_length=100)
-    object_type = models.CharField(max_length=100, blank=True)
-    object_id = models.CharField(max_length=100, blank=True)
+    seq = models.BigIntegerField(_("number"), primary_key=True)
+    created_at = models.DateTimeField(_("when"))
+    actor = models.CharField(_("who"), max_length=150,
+                             help_text=_("Who acted: an account, or a part of Privet that acts on its own."))
+    action = models.CharField(_("what happened"), max_length=100)
+    object_type = models.CharField(_("type of object"), max_length=100, blank=True)
+    object_id = models.CharField(_("object number"), max_length=100, blank=True)
     subject_ref = models.CharField(
-        max_length=64, blank=True, help_text="Keyed pseudonym of the data subject, never the raw id."
+        _("person (pseudonym)"), max_length=64, blank=True,
+        help_text=_("Keyed pseudonym of the data subject, never the raw id."),
     )
-    policy_version = models.CharField(max_length=64, blank=True)
-    details = models.TextField(default="{}")
-    prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
+    policy_version = models.CharField(_("policy version in force (hash)"), max_length=64, blank=True)
+    details = models.TextField(_("details"), default="{}")
+    # unique: the chain cannot fork
+    prev_hash = models.CharField(_("hash of the previous event"), max_length=64, unique=True)
     # Not indexed: nothing looks events up by their own hash, and a unique index on random
     # values costs every append a random B-tree insert. prev_hash's uniqueness prevents forks.
-    hash = models.CharField(max_length=64)
+    hash = models.CharField(_("hash of this event"), max_length=64)
     # A MAC of ``hash`` under the audit key, which is not in the database (privet.audit.chain).
-    mac = models.CharField(max_length=64)
+    mac = models.CharField(_("seal"), max_length=64)
 
     class Meta:
         verbose_name = _("audit event")
@@ -47,4 +50,6 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor}"
+        from .actions import action_label
+
+        return f"#{self.seq} {action_label(self.action)}"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from privet.readonly_admin import ReadOnlyModelAdmin
@@ -15,6 +16,9 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
 
     list_display = ("created_at", "site", "visitor_id", "method", "granted_purposes", "gpc",
                     "short_policy")
+    fields = ("created_at", "site", "visitor_id", "method", "granted_purposes", "gpc", "policy_hash",
+              "banner_version", "language", "user_agent_family")
+    readonly_fields = fields
     list_filter = ("site", "method", "gpc")
     search_fields = ("visitor_id",)  # the search box; get_search_results says how it matches
     search_help_text = _("A visitor id (32 hexadecimal characters, any case), as in the visitor's cookie.")
@@ -33,7 +37,8 @@ class ConsentReceiptAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description=_("granted"))
     def granted_purposes(self, obj: ConsentReceipt) -> str:
-        return ", ".join(selectors.granted_purposes(obj))
+        """The purposes by name, in the admin's language (the ids are in ``choices``)."""
+        return ", ".join(selectors.granted_purpose_labels(obj, lang=get_language()))
 
     @admin.display(description=_("policy"))
     def short_policy(self, obj: ConsentReceipt) -> str:

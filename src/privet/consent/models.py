@@ -4,13 +4,14 @@ from collections.abc import Sequence
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # What the visitor pressed; the per-purpose choice is in ``choices`` either way.
 METHODS = [
-    ("accept_all", "Accept all"),
-    ("reject_all", "Reject all"),
-    ("custom", "Saved settings"),
+    ("accept_all", _("Accept all")),
+    ("reject_all", _("Reject all")),
+    ("custom", _("Saved settings")),
 ]
 
 
@@ -28,18 +29,23 @@ class ConsentReceipt(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    site = models.CharField(max_length=64, help_text="Website id from the declaration.")
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    site = models.CharField(_("website"), max_length=64, help_text=_("Website id from the declaration."))
     visitor_id = models.CharField(
-        max_length=32, help_text="Random id kept in the visitor's essential consent cookie."
+        _("visitor id"), max_length=32,
+        help_text=_("Random id kept in the visitor's essential consent cookie."),
     )
-    choices = models.JSONField(help_text="Granted (true) or not (false), per cookie purpose.")
-    method = models.CharField(max_length=16, choices=METHODS)
-    gpc = models.BooleanField(help_text="The browser sent a Global Privacy Control signal.")
-    policy_hash = models.CharField(max_length=64, help_text="Content hash of the policy shown.")
-    banner_version = models.CharField(max_length=16)
-    language = models.CharField(max_length=8)
-    user_agent_family = models.CharField(max_length=32, help_text="Browser family, no version.")
+    choices = models.JSONField(_("choices"),
+                               help_text=_("Granted (true) or not (false), per cookie purpose."))
+    method = models.CharField(_("choice"), max_length=16, choices=METHODS)
+    gpc = models.BooleanField(_("GPC signal"),
+                              help_text=_("The browser sent a Global Privacy Control signal."))
+    policy_hash = models.CharField(_("policy version (hash)"), max_length=64,
+                                   help_text=_("Content hash of the policy shown."))
+    banner_version = models.CharField(_("banner version"), max_length=16)
+    language = models.CharField(_("language"), max_length=8)
+    user_agent_family = models.CharField(_("browser"), max_length=32,
+                                         help_text=_("Browser family, no version."))
 
     class Meta:
         verbose_name = _("consent receipt")
@@ -54,7 +60,8 @@ class ConsentReceipt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"receipt {self.pk} {self.site} {self.created_at:%Y-%m-%d %H:%M}"
+        return gettext("Receipt %(number)s of %(when)s") % {
+            "number": self.pk, "when": f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"}
 
     def granted(self, order: Sequence[str] = ()) -> list[str]:
         """The purposes this receipt grants, in ``order`` (the purposes as its policy version

@@ -86,6 +86,15 @@ def granted_purposes(receipt: ConsentReceipt) -> list[str]:
     return receipt.granted([p.id for p in declaration.cookies.purposes] if declaration else ())
 
 
+def granted_purpose_labels(receipt: ConsentReceipt, *, lang: str = "en") -> list[str]:
+    """The purposes ``receipt`` grants as people read them ("Essential", "Analityczne"), in
+    ``lang``, named as the receipt's own policy version names them; a purpose that version does
+    not declare, by its id. Costs what :func:`granted_purposes` costs."""
+    declaration = declaration_for_hash(receipt.policy_hash)
+    labels = {p.id: p.label.get(lang) for p in declaration.cookies.purposes} if declaration else {}
+    return [labels.get(purpose, purpose) for purpose in granted_purposes(receipt)]
+
+
 @dataclass(frozen=True)
 class DayRate:
     day: date

@@ -23,9 +23,28 @@ class PanelConfig(AppConfig):
 
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="privet.panel.roles")
 
+        # The audit log words the codes in this app's events' details.
+        from privet.audit.actions import register_values
+
+        from .roles import ROLE_LABELS
+
+        for key in ("from", "to"):
+            register_values(actions=["panel.role_changed"], key=key, labels=ROLE_LABELS)
+        register_values(actions=["panel.sign_in"], key="factors",
+                        labels={"password+totp": _("password and authenticator app")})
+        register_values(actions=["panel.sign_in_failed"], key="stage",
+                        labels={"password": _("password"), "totp": _("authenticator code")})
+
 
 class PanelAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin whose default site demands a TOTP-verified administrator."""
 
     default = False  # privet.panel means PanelConfig; this one is named in INSTALLED_APPS
     default_site = "privet.panel.admin_site.PanelAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # registers every app's admin
+        from .third_party import translate_admin_booleans, translate_third_party_apps
+
+        translate_third_party_apps()
+        translate_admin_booleans()

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privet.audit.actions import action_label
 from privet.core.dates import EARLIEST_DATE, OperatorDateField, OperatorDateTimeField
 from privet.core.forms import AriaFormMixin
 
@@ -236,7 +237,8 @@ class AuditFilterForm(PeriodForm):
     def __init__(self, *args, actors: list[tuple[str, str]], actions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["actor"].choices = [("", _("Anyone")), *actors]
-        self.fields["action"].choices = [("", _("All actions")), *((a, a) for a in actions)]
+        self.fields["action"].choices = [("", _("All actions")),
+                                          *((a, action_label(a)) for a in actions)]
 
     def filters(self) -> dict[str, str]:
         """The filters in use (a valid form), as the query string and the export's audit event

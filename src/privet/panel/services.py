@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from privet.audit import actors
 from privet.audit.services import Actor, append_event
 from privet.clients import client_ref
 from privet.errors import PrivetError
@@ -212,12 +213,12 @@ def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -
     account = _account(username)
     if account is None:
         return
-    append_event(actor="anonymous" if stage == "password" else account, action="panel.sign_in_failed",
+    append_event(actor=actors.ANONYMOUS if stage == "password" else account, action="panel.sign_in_failed",
                  obj=account, details={"stage": stage, **_client(request)})
 
 
 def record_lockout(*, request: HttpRequest, username: str) -> None:
-    append_event(actor="axes", action="panel.locked_out", obj=_account(username),
+    append_event(actor=actors.LOCKOUT, action="panel.locked_out", obj=_account(username),
                  details=_client(request))
 
 

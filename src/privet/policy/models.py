@@ -16,14 +16,16 @@ class PolicyVersion(models.Model):
     request record can prove which text was in force.
     """
 
-    version = models.CharField(max_length=32, unique=True)
-    effective = models.DateField()
-    content_hash = models.CharField(max_length=64, unique=True)
-    canonical = models.TextField(help_text="Canonical JSON of the declaration.")
-    source = models.TextField(help_text="The YAML as published, for download and diffs.")
-    published_at = models.DateTimeField(auto_now_add=True)
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    effective = models.DateField(_("in force from"))
+    content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64, unique=True)
+    canonical = models.TextField(_("canonical JSON"), help_text=_("Canonical JSON of the declaration."))
+    source = models.TextField(_("declaration (YAML)"),
+                              help_text=_("The YAML as published, for download and diffs."))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("published by"),
     )
 
     class Meta:

@@ -44,8 +44,9 @@ def test_rates_per_day_and_a_visitors_receipts(officer_client, published):
     found = officer_client.get(f"/panel/consent/?visitor={VISITOR.upper()}").content.decode()
     lookup = found.split("<tbody>")[1].split("</tbody>")[0]
     newest, older = lookup.split("<tr>")[1:]
-    assert "<td>essential</td>" in newest  # the withdrawal in force comes first
-    assert "<td>essential, analytics</td>" in older
+    assert "<td>Essential</td>" in newest  # the withdrawal in force comes first
+    assert "<td>Essential, Analytics</td>" in older  # by the purposes' names, not their ids
+    assert "<td>Saved settings</td>" in newest  # the method in words
     assert published.short_hash in lookup
 
 

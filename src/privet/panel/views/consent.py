@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from privet.consent.models import ConsentReceipt
 from privet.consent.selectors import (
     daily_rates,
+    granted_purpose_labels,
     granted_purposes,
     purpose_labels,
     receipts_between,
@@ -54,7 +55,8 @@ def _overview(request: HttpRequest, export_form: ReceiptExportForm) -> dict:
     elif visitor:
         # Newest first: the choice in force is the one to prove, whatever came before it. Each
         # with the purposes it allows, in its policy version's order.
-        receipts = [(r, granted_purposes(r))
+        lang = get_language()
+        receipts = [(r, granted_purpose_labels(r, lang=lang))
                     for r in receipts_for_visitor(visitor).reverse()[:RECEIPTS_SHOWN]]
     return {
         "section": "consent", "days": days, "windows": WINDOWS, "labels": labels,

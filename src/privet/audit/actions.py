@@ -1,0 +1,155 @@
+"""What happened: the audit log's actions, details and objects as people read them.
+
+The log stores stable codes (``enquiry.mail_not_sent``, ``{"attempts": 2}``,
+``enquiries.enquiry``) because it is evidence, hashed as written. Every page that shows an event
+(the panel's audit log, the admin) words it through this module, in the page's language, as
+:mod:`.actors` words who did it. Every action Privet writes has a label here (a test reads the
+source for ``action="..."`` and checks); a code this module does not know is shown as it is,
+so nothing recorded is ever hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext_lazy
+
+ACTION_LABELS = {
+    "admin.added": pgettext_lazy("audit action", "Added in the admin"),
+    "admin.changed": pgettext_lazy("audit action", "Changed in the admin"),
+    "admin.deleted": pgettext_lazy("audit action", "Deleted in the admin"),
+    "audit.verified": pgettext_lazy("audit action", "Audit log verified: intact"),
+    "audit.broken": pgettext_lazy("audit action", "Audit log verified: broken"),
+    "consent.default_partition_moved": pgettext_lazy(
+        "audit action", "Consent receipts moved into monthly partitions"),
+    "consent.partitions_dropped": pgettext_lazy("audit action", "Expired consent receipts deleted"),
+    "consent.receipts_exported": pgettext_lazy("audit action", "A visitor's consent receipts exported"),
+    "enquiry.received": pgettext_lazy("audit action", "Enquiry received through the contact form"),
+    "enquiry.logged": pgettext_lazy("audit action", "Enquiry logged in the panel"),
+    "enquiry.status_changed": pgettext_lazy("audit action", "Enquiry status changed"),
+    "enquiry.note_added": pgettext_lazy("audit action", "Note added to an enquiry"),
+    "enquiry.mail_sent": pgettext_lazy("audit action", "Mail sent"),
+    "enquiry.mail_not_sent": pgettext_lazy("audit action", "Mail not sent"),
+    "enquiry.mail_requeued": pgettext_lazy("audit action", "Mail queued again"),
+    "enquiry.rectified": pgettext_lazy("audit action", "Contact details corrected at the person's request"),
+    "enquiry.restricted": pgettext_lazy("audit action", "Processing restricted at the person's request"),
+    "enquiry.restriction_lifted": pgettext_lazy("audit action", "Restriction of processing lifted"),
+    "enquiry.objected": pgettext_lazy("audit action", "The person objected to processing"),
+    "enquiry.erased": pgettext_lazy("audit action", "Enquiry erased at the person's request"),
+    "enquiry.expired": pgettext_lazy("audit action", "Enquiry deleted when its retention period ended"),
+    "enquiry.exported": pgettext_lazy("audit action", "Enquiry data exported for the person"),
+    "panel.sign_in": pgettext_lazy("audit action", "Signed in"),
+    "panel.sign_in_failed": pgettext_lazy("audit action", "Sign-in failed"),
+    "panel.sign_out": pgettext_lazy("audit action", "Signed out"),
+    "panel.locked_out": pgettext_lazy("audit action", "Locked out after failed sign-ins"),
+    "panel.role_changed": pgettext_lazy("audit action", "Role changed"),
+    "panel.totp_enrolled": pgettext_lazy("audit action", "Authenticator app set up"),
+    "policy.published": pgettext_lazy("audit action", "Policy version published"),
+    "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
+}
+
+# The keys of events' details, in words; a key not here is shown as it is.
+DETAIL_LABELS = {
+    "at": pgettext_lazy("audit detail", "on"),
+    "attempts": pgettext_lazy("audit detail", "attempts"),
+    "broken_at": pgettext_lazy("audit detail", "broken at event"),
+    "changed": pgettext_lazy("audit detail", "changed"),
+    "channel": pgettext_lazy("audit detail", "received by"),
+    "checked": pgettext_lazy("audit detail", "events checked"),
+    "client": pgettext_lazy("audit detail", "client (pseudonym)"),
+    "contact": pgettext_lazy("audit detail", "contact with the person"),
+    "effective": pgettext_lazy("audit detail", "in force from"),
+    "error": pgettext_lazy("audit detail", "error"),
+    "factors": pgettext_lazy("audit detail", "sign-in factors"),
+    "fields": pgettext_lazy("audit detail", "fields"),
+    "from": pgettext_lazy("audit detail", "from"),
+    "ip_ref": pgettext_lazy("audit detail", "address (pseudonym)"),
+    "language": pgettext_lazy("audit detail", "language"),
+    "mail": pgettext_lazy("audit detail", "mail"),
+    "note": pgettext_lazy("audit detail", "note"),
+    "ok": pgettext_lazy("audit detail", "intact"),
+    "project_type": pgettext_lazy("audit detail", "project type"),
+    "receipts": pgettext_lazy("audit detail", "receipts"),
+    "recipients": pgettext_lazy("audit detail", "recipients"),
+    "request_ref": pgettext_lazy("audit detail", "rights request"),
+    "run_ref": pgettext_lazy("audit detail", "retention run"),
+    "stage": pgettext_lazy("audit detail", "step"),
+    "status": pgettext_lazy("audit detail", "status"),
+    "to": pgettext_lazy("audit detail", "to"),
+    "version": pgettext_lazy("audit detail", "version"),
+    "was": pgettext_lazy("audit detail", "before"),
+    "with_reason": pgettext_lazy("audit detail", "with a reason"),
+}
+
+
+# Codes among details' values, in words: (action, key) -> {code: label}. The app that writes the
+# action registers them when it is ready (register_values), as it registers its objects' links.
+_VALUES: dict[tuple[str, str], Mapping[str, Any]] = {}
+
+
+def register_values(*, actions: Iterable[str], key: str, labels: Mapping[str, Any]) -> None:
+    """Show the codes ``labels`` names, found under ``key`` in the details of ``actions``, as
+    their labels (``{"closed": _("Closed without a contract")}``)."""
+    for action in actions:
+        _VALUES[(action, key)] = labels
+
+
+def action_label(action: str) -> str:
+    """An action in the active language ("Mail not sent"); an unknown code as it is."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def object_type_label(object_type: str) -> str:
+    """An event's type of object (``enquiries.enquiry``) as its model's name ("Enquiry"); a
+    type whose model is gone, as it is."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return capfirst(str(model._meta.verbose_name))
+
+
+def _moment(text: str) -> str:
+    """An ISO timestamp ("2026-10-07T23:11:12.866967+00:00") as local time ("2026-10-08 01:11");
+    any other text as it is."""
+    if "T" not in text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _value(value: Any, labels: Mapping[str, Any] | None = None) -> str:
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_value(v, labels) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items())
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
+    return _moment(value) if isinstance(value, str) else str(value)
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def details_pairs(details: Mapping[str, Any], *, action: str = "") -> list[tuple[str, str]]:
+    """An event's details as ``(label, value)`` pairs in the active language: codes among the
+    values in words where the action's app registered them, timestamps in local time."""
+    return [(detail_label(key), _value(value, _VALUES.get((action, key))))
+            for key, value in details.items()]
