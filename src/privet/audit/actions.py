@@ -25,9 +25,12 @@ ACTION_LABELS = {
     "admin.deleted": pgettext_lazy("audit action", "Deleted in the admin"),
     "audit.verified": pgettext_lazy("audit action", "Audit log verified: intact"),
     "audit.broken": pgettext_lazy("audit action", "Audit log verified: broken"),
+    "audit.exported": pgettext_lazy("audit action", "Audit log exported (CSV)"),
     "consent.default_partition_moved": pgettext_lazy(
         "audit action", "Consent receipts moved into monthly partitions"),
     "consent.partitions_dropped": pgettext_lazy("audit action", "Expired consent receipts deleted"),
+    "consent.receipts_period_exported": pgettext_lazy(
+        "audit action", "A period's consent receipts exported (CSV)"),
     "consent.receipts_exported": pgettext_lazy("audit action", "A visitor's consent receipts exported"),
     "enquiry.received": pgettext_lazy("audit action", "Enquiry received through the contact form"),
     "enquiry.logged": pgettext_lazy("audit action", "Enquiry logged in the panel"),
@@ -49,6 +52,10 @@ ACTION_LABELS = {
     "panel.locked_out": pgettext_lazy("audit action", "Locked out after failed sign-ins"),
     "panel.role_changed": pgettext_lazy("audit action", "Role changed"),
     "panel.totp_enrolled": pgettext_lazy("audit action", "Authenticator app set up"),
+    "panel.recovery_codes_created": pgettext_lazy("audit action", "Recovery codes made"),
+    "panel.recovery_codes_regenerated": pgettext_lazy(
+        "audit action", "New recovery codes made, the old ones stopped"),
+    "panel.recovery_code_used": pgettext_lazy("audit action", "Signed in with a recovery code"),
     "policy.published": pgettext_lazy("audit action", "Policy version published"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
 }
@@ -62,11 +69,14 @@ DETAIL_LABELS = {
     "channel": pgettext_lazy("audit detail", "received by"),
     "checked": pgettext_lazy("audit detail", "events checked"),
     "client": pgettext_lazy("audit detail", "client (pseudonym)"),
+    "codes": pgettext_lazy("audit detail", "codes"),
+    "codes_left": pgettext_lazy("audit detail", "codes left"),
     "contact": pgettext_lazy("audit detail", "contact with the person"),
     "effective": pgettext_lazy("audit detail", "in force from"),
     "error": pgettext_lazy("audit detail", "error"),
     "factors": pgettext_lazy("audit detail", "sign-in factors"),
     "fields": pgettext_lazy("audit detail", "fields"),
+    "filters": pgettext_lazy("audit detail", "filters"),
     "from": pgettext_lazy("audit detail", "from"),
     "ip_ref": pgettext_lazy("audit detail", "address (pseudonym)"),
     "language": pgettext_lazy("audit detail", "language"),

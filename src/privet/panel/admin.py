@@ -220,6 +220,7 @@ class AuditedStaticDeviceAdmin(AuditedAdmin, StaticDeviceAdmin):
     codes page. Adding or editing here would show or move codes, so neither exists.
     """
 
+    search_help_text = _("A username or an email address.")
     list_display = ["user", "name", "created_at", "last_used_at", "codes_left"]
     raw_id_fields = ()
     inlines = []

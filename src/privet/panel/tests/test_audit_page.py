@@ -45,7 +45,7 @@ def history(db):
 def shown(response) -> list[str]:
     """The object ids of the events the page lists, as "#<id>", newest first."""
     body = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
-    return [cell.split("#")[1].split("<")[0] for cell in body.split("enquiries.enquiry ")[1:]]
+    return [cell.split("<")[0] for cell in body.split("Enquiry #")[1:]]
 
 
 def test_the_log_filters_by_period_actor_and_action(officer_client, history):

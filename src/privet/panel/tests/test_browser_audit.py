@@ -44,6 +44,6 @@ def test_the_audit_log_fits_a_phone(live_server, make_operator, browser, page_er
         first = page.locator("tbody tr").first
         box = first.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE
-        assert page.locator("tbody").get_by_text("enquiry.mail_not_sent").first.is_visible()
+        assert page.locator("tbody").get_by_text("Mail not sent").first.is_visible()
     assert page_errors.errors == []
     context.close()
