@@ -19,10 +19,14 @@ the id it had also takes back the tasks its previous self left running.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -35,6 +39,28 @@ log = logging.getLogger("privet.worker")
 MAX_RUNS = 5
 # Leases that lapsed this long ago are deleted (their tasks were queued again long before).
 FORGET_AFTER = timedelta(days=1)
+
+
+# Who runs the task at hand: the database worker's id while it runs one (holding()); elsewhere
+# (the immediate or RQ backend) this process's own id, which holds no lease.
+_holder: ContextVar[str | None] = ContextVar("privet_lease_holder", default=None)
+_PROCESS_ID = "process-" + get_random_string(24)
+
+
+@contextmanager
+def holding(worker_id: str) -> Iterator[None]:
+    """Inside this block, :func:`current_holder` is ``worker_id`` (the worker runs a task)."""
+    token = _holder.set(worker_id)
+    try:
+        yield
+    finally:
+        _holder.reset(token)
+
+
+def current_holder() -> str:
+    """The id a task's claims are made under (``OutgoingMail.claimed_by``): its worker's, whose
+    lease says whether it is alive, or, outside a leased worker, this process's (no lease)."""
+    return _holder.get() or _PROCESS_ID
 
 
 class TaskInterrupted(Exception):

@@ -48,7 +48,8 @@ class LeasedWorker(Worker):
         # set_failed is shadowed so that an outage is not recorded as the task's failure (which
         # would fail, say, a mail that was never tried).
         db_task_result.set_failed = partial(self._set_failed, db_task_result.set_failed)
-        super().run_task(db_task_result)
+        with leases.holding(self.worker_id):  # what the task claims, it claims as this worker
+            super().run_task(db_task_result)
 
     @staticmethod
     def _set_failed(set_failed, exc: BaseException) -> None:
@@ -110,11 +111,11 @@ def wait_for_database() -> float:
 
 
 def run(*, worker_id: str, batch: bool, interval: float, queue_names: list[str],
-        backend_name: str = "default") -> None:
+        startup_delay: bool = True, backend_name: str = "default") -> None:
     """Run the database worker until it is stopped (or, with ``batch``, until the queue is
     empty), through any database outage."""
     worker = LeasedWorker(queue_names=queue_names, interval=interval, batch=batch,
-                          backend_name=backend_name, startup_delay=not batch, max_tasks=None,
+                          backend_name=backend_name, startup_delay=startup_delay, max_tasks=None,
                           worker_id=worker_id, excluded_queue_names=[])
     worker.configure_signals()
     heartbeat = Heartbeat(worker_id, every=leases.lease_duration().total_seconds() / 4)

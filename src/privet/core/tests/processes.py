@@ -23,10 +23,12 @@ for n in range(first, first + count):
 
 
 def start_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
-    """``privet worker`` (checking an empty queue every 0.1 s), its output appended to ``log``."""
+    """``privet worker`` (checking an empty queue every 0.1 s, starting at once, the system checks
+    left to the test suite), its output appended to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "privet", "worker", "--interval", "0.1",
-                                 *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+                                 "--no-startup-delay", "--skip-checks", *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
 
 
 def submit_enquiries(env: dict[str, str], first: int, count: int = 1) -> None:

@@ -16,17 +16,22 @@ class Command(BaseCommand):
                             help="Process what is queued, then exit.")
         parser.add_argument("--interval", type=float, default=1.0,
                             help="Seconds between looks at an empty queue (database backend).")
+        parser.add_argument("--no-startup-delay", action="store_false", dest="startup_delay",
+                            help="Start at once, not after a random pause of up to a second "
+                                 "(the pause spreads out many workers started together).")
         parser.add_argument("--worker-id", default=None,
                             help="This worker's id, unique among running workers (database "
                                  "backend; default: a random one).")
 
-    def handle(self, *args, batch: bool, interval: float, worker_id: str | None, **options):
+    def handle(self, *args, batch: bool, interval: float, worker_id: str | None,
+               startup_delay: bool, **options):
         if settings.TASK_BACKEND == "rq":
             call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=batch,
                          with_scheduler=not batch)
         elif settings.TASK_BACKEND == "db":
             worker.run(worker_id=worker_id or get_random_string(32), batch=batch,
-                       interval=interval, queue_names=["default"])
+                       interval=interval, queue_names=["default"],
+                       startup_delay=startup_delay and not batch)
         else:
             self.stderr.write(f"The {settings.TASK_BACKEND!r} backend runs tasks in-process; "
                               "no worker is needed.")
