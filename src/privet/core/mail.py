@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends import smtp
 from django.core.mail.backends.base import BaseEmailBackend
 
@@ -102,16 +102,22 @@ def connection() -> BaseEmailBackend:
 
 
 @contextmanager
-def watching(handover: Handover, mail_connection: BaseEmailBackend) -> Iterator[Handover]:
-    """Send through ``mail_connection`` inside this block with ``handover`` recorded at the end
-    of the message (or, for a backend that cannot be seen inside, as the block starts)."""
-    if not isinstance(mail_connection, EmailBackend):
-        handover.handing_over()
-        yield handover
-        handover.accepted = True  # the backend returned: it took the mail
-        return
+def watching(handover: Handover) -> Iterator[Handover]:
+    """Mail sent with :func:`send` inside this block records ``handover`` at the end of the
+    message (or, through a backend that cannot be seen inside, just before it is called)."""
     token = _current.set(handover)
     try:
         yield handover
     finally:
         _current.reset(token)
+
+
+def send(message: EmailMessage) -> int:
+    """``message.send()``, recording the hand-over of the :func:`watching` block around it."""
+    handover = _current.get()
+    if handover is None or isinstance(message.get_connection(), EmailBackend):
+        return message.send()  # our SMTP connection records it just before the end of the message
+    handover.handing_over()
+    sent = message.send()
+    handover.accepted = True  # the backend returned: it took the mail
+    return sent

@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from privet.core import mail as mail_transport
+
 from .errors import NoOperatorAddress
 from .models import Enquiry
 from .notice import collection_notice
@@ -63,7 +65,7 @@ def _send(*, subject: str, template: str, context: dict, to: list[str], message_
     message = EmailMultiAlternatives(subject=subject, body=text, to=to, headers=headers,
                                      connection=connection)
     message.attach_alternative(html, "text/html")
-    message.send()
+    mail_transport.send(message)  # the hand-over recorded just before the end (privet.core.mail)
 
 
 def acknowledgement_context(enquiry: Enquiry) -> dict:

@@ -69,7 +69,7 @@ def _attempt(mail: OutgoingMail, kind: str, enquiry_id: int) -> int:
     handover = mail_transport.Handover(record=lambda: outbox.mark_handed(mail=mail))
     connection = mail_transport.connection()
     try:
-        with mail_transport.watching(handover, connection):
+        with mail_transport.watching(handover):
             recipients = SENDERS[kind](enquiry_id, message_id=mail.message_id,
                                        connection=connection)
     except Exception as exc:
