@@ -124,7 +124,7 @@ def requeue_orphaned_tasks(*, own_worker_id: str | None = None) -> int:
         last = task.worker_ids[-1] if task.worker_ids else None
         if last is None or not (last in lapsed or last == own_worker_id):
             continue
-        why = "its worker's lease lapsed" if last in lapsed else "this worker was restarted"
+        why = "its worker's lease lapsed" if last in lapsed else "this worker was interrupted"
         same_run = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING,
                                                started_at=task.started_at)
         if len(task.worker_ids) >= MAX_RUNS:

@@ -4,12 +4,16 @@ in its log (without the server's address), reconnects, and the next enquiry's ma
 
 from __future__ import annotations
 
+import email
 import re
 
+import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 
 from privet.core.tests.cluster import privet_env
 from privet.core.tests.processes import start_worker, submit_enquiries, wait_until
+from privet.core.tests.test_cli import free_port
 
 
 @pytest.fixture
@@ -61,3 +65,54 @@ def test_the_worker_survives_a_database_restart_and_an_outage_and_says_so(
     port = worker_env["PRIVET_DATABASE_URL"].rsplit(":", 1)[1].split("/")[0]
     for secret in ("127.0.0.1", port, "postgres://", "Traceback", "person1@example.com"):
         assert secret not in text
+
+
+class StopsTheDatabase:
+    """An SMTP server that stops the private cluster when the first mail's MAIL FROM arrives, so
+    the database goes away under a worker in the middle of a task; counts what it took."""
+
+    def __init__(self, cluster) -> None:
+        self.cluster, self.stopped, self.taken = cluster, False, []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # aiosmtpd hook
+        if not self.stopped:
+            self.stopped = True
+            self.cluster.stop()
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd hook
+        self.taken.append(email.message_from_bytes(envelope.original_content)["Message-ID"])
+        return "250 OK"
+
+
+def test_a_task_the_outage_interrupts_is_run_again_when_the_database_is_back_not_failed(
+        private_postgres, private_database, tmp_path):
+    sink = StopsTheDatabase(private_postgres)
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    env = privet_env(tmp_path / "data", PRIVET_DATABASE_URL=private_database,
+                     PRIVET_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                     PRIVET_EMAIL_HOST="127.0.0.1", PRIVET_EMAIL_PORT=str(controller.port),
+                     PRIVET_OPERATOR_EMAILS="team@studio.test")
+    log = tmp_path / "worker.log"
+    submit_enquiries(env, 1)
+    worker = start_worker(env, log)
+    try:
+        wait_until(lambda: "the database is unavailable" in log.read_text(),
+                   what="the worker meets the outage mid-task", process=worker, log=log)
+        private_postgres.start()
+        wait_until(lambda: len(sink.taken) == 2, what="both mails", process=worker, log=log)
+        wait_until(lambda: "queued again" in log.read_text(), what="the task queued again",
+                   process=worker, log=log)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        controller.stop()
+    with psycopg.connect(private_database.replace("postgres://", "postgresql://")) as db:
+        states = db.execute("select state, message_id from enquiries_outgoingmail").fetchall()
+        tasks = db.execute("select status from django_tasks_database_dbtaskresult").fetchall()
+    # Each mail arrived once: the one cut short never got the end of its message to the server.
+    assert sorted(sink.taken) == sorted(mid for _state, mid in states)
+    assert {state for state, _mid in states} == {"sent"}
+    assert {status for (status,) in tasks} == {"SUCCESSFUL"}
