@@ -7,8 +7,10 @@ refused) and anything that is not about the mail server (a template or database 
 once. A failed mail fails the task with a message that names the enquiry but never the address
 (SMTP errors quote recipients), and the panel shows it until an operator sends it again
 (``services.send_mail_again``). Retries are logged by :mod:`privet.core.retries`, which names
-the exception's type only. A worker that dies mid-send leaves the row pending, and the
-panel shows it as stuck.
+the exception's type only. A worker killed mid-send leaves its task running; the next worker
+runs it again (:mod:`privet.core.leases`), and this task then carries on from the row's state:
+sends it if it never reached the mail server, marks it "may have been sent" if the worker was
+killed between handing it over and hearing back (:mod:`.outbox`, :mod:`privet.core.mail`).
 """
 
 from __future__ import annotations
