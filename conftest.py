@@ -164,6 +164,36 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def private_postgres():
+    """A private PostgreSQL cluster for this session (:mod:`privet.core.tests.cluster`), started;
+    tests may stop and restart it, and get it back started. Never the machine's shared server."""
+    from privet.core.tests.cluster import PrivateCluster, server_binaries
+
+    bindir = server_binaries()
+    if bindir is None:
+        unavailable("PostgreSQL's server binaries (initdb, pg_ctl in /usr/lib/postgresql/*/bin)")
+    cluster = PrivateCluster(bindir)
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def private_database(private_postgres, tmp_path, request):
+    """A fresh database in the private cluster, migrated by ``privet manage migrate``: its URL.
+    The cluster is running again once the test ends, whatever the test did to it."""
+    import re
+
+    from privet.core.tests.cluster import privet_env
+
+    name = "t_" + re.sub(r"[^a-z0-9]", "_", request.node.name.lower())[:50]
+    url = private_postgres.database(name, env=privet_env(tmp_path / "migrate-data"))
+    yield url
+    if not private_postgres.running():
+        private_postgres.start()
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

@@ -6,12 +6,19 @@ Domain errors are raised as :class:`privet.errors.PrivetError` subclasses and tu
 
 from __future__ import annotations
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
 from privet import __version__
+from privet.core.outage import DatabaseUnavailable, is_database_unavailable
 from privet.errors import PrivetError
+
+log = logging.getLogger(__name__)
 
 # /api/docs: Swagger UI from our own static files (ninja ships them), under the site's strict
 # CSP: no CDN, no inline script. The online validator badge would send the schema to a third
@@ -44,9 +51,26 @@ BAD_REQUEST = {400: ErrorOut}
 
 @api.exception_handler(PrivetError)
 def privet_error(request: HttpRequest, exc: PrivetError) -> HttpResponse:
-    return api.create_response(
+    response = api.create_response(
         request, {"error": exc.code, "message": str(exc)}, status=exc.status
     )
+    if retry_after := getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A database that is away (a restart, an outage) is a 503 with ``Retry-After``, never a 500;
+    any other database error is the bug it is. Endpoints that must say what was not done (a
+    consent receipt) raise :class:`DatabaseUnavailable` with their own words instead."""
+    if not is_database_unavailable(exc):
+        raise exc
+    log.warning("api: %s %s answered 503, the database is unavailable (%s)", request.method,
+                request.path, type(exc).__name__)
+    return privet_error(request, DatabaseUnavailable(
+        _("The service is briefly unavailable. Please try again in a few seconds.")))
 
 
 @api.exception_handler(NinjaValidationError)

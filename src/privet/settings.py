@@ -235,6 +235,11 @@ REDIS_URL = os.environ.get("PRIVET_REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # django-rq's dashboard (its admin link and pages) only where there is a Redis queue to show.
 RQ_SHOW_ADMIN_LINK = TASK_BACKEND == "rq"
+# The database worker renews a lease this often (a quarter of it); a worker silent for this long
+# was killed or cut off, and the tasks it was running are queued again (privet.core.leases).
+PRIVET_WORKER_LEASE_SECONDS = float(os.environ.get("PRIVET_WORKER_LEASE_SECONDS", 60))
+if not 0 < PRIVET_WORKER_LEASE_SECONDS <= 86400:
+    raise ImproperlyConfigured("PRIVET_WORKER_LEASE_SECONDS must be more than 0 and at most 86400.")
 if TASK_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASK_BACKEND == "rq":

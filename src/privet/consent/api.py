@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StringConstraints
 
 from privet.api import ErrorOut, InvalidOut
+from privet.core.outage import unavailable_as
 from privet.errors import PrivetError
 from privet.policy.schema import LANGUAGES, CookiePurpose
 from privet.policy.selectors import current_version_for_hot_path, declaration_for_hash
@@ -207,7 +208,7 @@ class ReceiptOut(Schema):
 @router.post(
     "/receipts",
     response={201: ReceiptOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut,
-              422: InvalidOut, 429: ErrorOut},
+              422: InvalidOut, 429: ErrorOut, 503: ErrorOut},
     summary="Record a cookie choice",
     description=(
         "Stores a consent receipt: the choice per purpose, Global Privacy Control (the body's "
@@ -218,27 +219,34 @@ class ReceiptOut(Schema):
         "that contradicts `choices` (`reject_all` granting an optional purpose, `accept_all` "
         "refusing one that Global Privacy Control does not refuse) is 400 "
         "`method_contradicts_choices`. More than "
-        "PRIVET_CONSENT_RATE_LIMIT receipts a minute from one client get 429."
+        "PRIVET_CONSENT_RATE_LIMIT receipts a minute from one client get 429. While the "
+        "database is unavailable (a restart) nothing is stored and the answer is 503 "
+        "`unavailable` with a `Retry-After` header (seconds): send the same receipt again then."
     ),
     auth=None,
 )
 def create_receipt(request: HttpRequest, payload: ReceiptIn):
-    origin = request.headers.get("Origin", "").lower()
-    if origin and not is_same_origin(request, origin):
-        version_site = _site_origins(payload.policy, payload.site)
-        if version_site is not None and origin not in version_site:
-            raise OriginNotAllowed(f"{origin} is not an origin of site {payload.site!r}.")
-    receipt = record_consent(
-        site=payload.site,
-        visitor_id=payload.visitor,
-        choices=payload.choices,
-        policy_hash=payload.policy,
-        method=payload.method,
-        gpc=payload.gpc or gpc_header(request),
-        banner_version=payload.banner,
-        language=payload.lang,
-        user_agent=request.headers.get("User-Agent", ""),
-    )
+    # A database restart is a 503 saying, in the banner's words and language, that the choice
+    # was not saved (the banner keeps nothing optional on); never a 500.
+    with translation.override(payload.lang):
+        not_saved = _("Your choice could not be saved. Please try again.")
+    with unavailable_as(not_saved):
+        origin = request.headers.get("Origin", "").lower()
+        if origin and not is_same_origin(request, origin):
+            version_site = _site_origins(payload.policy, payload.site)
+            if version_site is not None and origin not in version_site:
+                raise OriginNotAllowed(f"{origin} is not an origin of site {payload.site!r}.")
+        receipt = record_consent(
+            site=payload.site,
+            visitor_id=payload.visitor,
+            choices=payload.choices,
+            policy_hash=payload.policy,
+            method=payload.method,
+            gpc=payload.gpc or gpc_header(request),
+            banner_version=payload.banner,
+            language=payload.lang,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
     return Status(201, {
         "id": receipt.pk,
         "visitor": receipt.visitor_id,

@@ -26,9 +26,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from privet.clients import client_ref
 from privet.core import ratelimit
+from privet.core.outage import DatabaseUnavailable, unavailable_as, unavailable_response
 from privet.policy.selectors import current_version_for_hot_path
 
 from .selectors import allowed_origins
@@ -63,6 +65,19 @@ class ConsentApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
+        # The origins and the policy in force come from the database: while it is away (a
+        # restart) the answer is the API's 503 with Retry-After, never a 500.
+        if request.path == RECEIPTS_PATH:
+            not_done = _("Your choice could not be saved. Please try again.")
+        else:
+            not_done = _("The service is briefly unavailable. Please try again in a few seconds.")
+        try:
+            with unavailable_as(not_done):
+                return self._answer(request)
+        except DatabaseUnavailable as exc:
+            return unavailable_response(exc)
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
         origin = request.META.get("HTTP_ORIGIN", "").lower()
         cross_origin = bool(origin) and not is_same_origin(request, origin)
         allowed = cross_origin and origin in self._origins()

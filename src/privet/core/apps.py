@@ -5,7 +5,9 @@ class CoreConfig(AppConfig):
     """Privet's shared runtime: the rate limiter (:mod:`.ratelimit`), search that ignores case
     in every alphabet (:mod:`.casefold`), the CSRF failure page (:mod:`.views`), stamina's retry
     log (:mod:`.retries`), the forms' ARIA wiring (:mod:`.forms`), the cache table (migration
-    0001), and the ``privet`` console script's commands: demo, serve, worker."""
+    0001), database outages told from faults (:mod:`.outage`), the task worker that waits them
+    out and its leases (:mod:`.worker`, :mod:`.leases`), SMTP that records the hand-over of a
+    mail (:mod:`.mail`), and the ``privet`` console script's commands: demo, serve, worker."""
 
     name = "privet.core"
     label = "privet_core"

@@ -27,6 +27,7 @@ ACTION_TITLES = {
     "enquiry.mail_sent": _("Mail sent: %(mail)s"),
     "enquiry.mail_not_sent": _("Mail not sent: %(mail)s"),
     "enquiry.mail_requeued": _("Mail queued again: %(mail)s"),
+    "enquiry.mail_uncertain": _("Mail may have been sent: %(mail)s"),
     "enquiry.rectified": _("Contact details corrected at the person's request"),
     "enquiry.restricted": _("Processing restricted at the person's request (GDPR Art. 18)"),
     "enquiry.restriction_lifted": _("Restriction of processing lifted"),
@@ -39,7 +40,8 @@ ACTION_TITLES = {
 # says it), the note's row id.
 HIDDEN_DETAILS = {"client", "mail", "note"}
 LANGUAGES = {"en": "English", "pl": "Polski"}  # each in its own name, as the forms show them
-MAIL_WAS = {"failed": _("not sent"), "stuck": _("stuck in the queue")}
+MAIL_WAS = {"failed": _("not sent"), "stuck": _("stuck in the queue"),
+            "uncertain": _("may have been sent")}
 
 
 def _label(choices: type, value: Any) -> str:

@@ -224,6 +224,10 @@ class MailState(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not sent")
+    # The worker stopped (killed, or the connection dropped) after handing the mail to the mail
+    # server and before hearing whether it took it: it may have arrived. Not sent again by
+    # itself (that could deliver it twice); an operator decides (outbox.mark_mail_uncertain).
+    UNCERTAIN = "uncertain", _("May have been sent")
 
 
 # Failures an operator can put right, by the error recorded, with what to do: the panel shows
@@ -239,6 +243,16 @@ STUCK_AFTER = timedelta(minutes=10)
 # How long one worker owns a mail it started sending (its retries take about two minutes): no
 # other worker sends the same mail meanwhile, and after it one may (the first one died).
 SENDING_LEASE = timedelta(minutes=5)
+
+
+def new_message_id() -> str:
+    """A new ``Message-ID`` (RFC 5322) for an outbox row, on the sender address's domain: stored
+    with the row, so every attempt at the same mail carries the same one and a receiving system
+    that drops duplicates by Message-ID shows a mail sent twice once."""
+    from email.utils import make_msgid
+
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "localhost"
+    return make_msgid(idstring="privet", domain=domain)
 
 
 class OutgoingMail(models.Model):
@@ -263,6 +277,14 @@ class OutgoingMail(models.Model):
                                      help_text="When it was last handed to the task queue.")
     # Set while a worker owns the mail (a lease of SENDING_LEASE, renewed at every attempt).
     sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
+    # The worker that claimed it (its id; core.leases knows whether it is alive): another worker
+    # leaves the mail alone while that lease holds, and takes it over once it lapsed.
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True, default="")
+    # Set (committed) just before the end of the message goes to the mail server, cleared when
+    # the server refuses it: a claim found with this set after its worker stopped is UNCERTAIN.
+    handed_at = models.DateTimeField(_("handed to the mail server"), null=True, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True,
+                                  default=new_message_id)
     finished_at = models.DateTimeField(_("sent or given up"), null=True, blank=True)
 
     class Meta:
@@ -293,5 +315,5 @@ class OutgoingMail(models.Model):
         return str(explained) if explained and self.state == MailState.FAILED else ""
 
     def needs_attention(self, now: datetime | None = None) -> bool:
-        """Failed, or stuck: what the panel lists under "Mail not sent" (no query)."""
-        return self.state == MailState.FAILED or self.is_stuck(now)
+        """Failed, uncertain, or stuck: what the panel lists under "Mail not sent" (no query)."""
+        return self.state in (MailState.FAILED, MailState.UNCERTAIN) or self.is_stuck(now)

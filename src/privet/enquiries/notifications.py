@@ -15,10 +15,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+
+from privet.core import mail as mail_transport
 
 from .errors import NoOperatorAddress
 from .models import Enquiry
@@ -52,12 +55,17 @@ def panel_url(enquiry: Enquiry) -> str:
     return absolute("/panel/")
 
 
-def _send(*, subject: str, template: str, context: dict, to: list[str]) -> None:
+def _send(*, subject: str, template: str, context: dict, to: list[str], message_id: str | None,
+          connection: BaseEmailBackend | None) -> None:
     text = render_to_string(f"enquiries/mail/{template}.txt", context)
     html = render_to_string(f"enquiries/mail/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    # The outbox row's own Message-ID, the same at every attempt: a receiving system that drops
+    # duplicates by Message-ID shows a mail that was sent twice once.
+    headers = {"Message-ID": message_id} if message_id else None
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to, headers=headers,
+                                     connection=connection)
     message.attach_alternative(html, "text/html")
-    message.send()
+    mail_transport.send(message)  # the hand-over recorded just before the end (privet.core.mail)
 
 
 def acknowledgement_context(enquiry: Enquiry) -> dict:
@@ -71,7 +79,8 @@ def acknowledgement_context(enquiry: Enquiry) -> dict:
         }
 
 
-def send_acknowledgement(enquiry_id: int) -> int:
+def send_acknowledgement(enquiry_id: int, *, message_id: str | None = None,
+                         connection: BaseEmailBackend | None = None) -> int:
     """Tell the person we have their enquiry, in the language of the page they used; returns
     how many recipients the mail went to (0 when the enquiry is gone).
 
@@ -86,11 +95,13 @@ def send_acknowledgement(enquiry_id: int) -> int:
         subject = translation.gettext("We have received your enquiry %(ref)s") % {
             "ref": enquiry.reference
         }
-        _send(subject=subject, template="acknowledgement", context=context, to=[enquiry.email])
+        _send(subject=subject, template="acknowledgement", context=context, to=[enquiry.email],
+              message_id=message_id, connection=connection)
     return 1
 
 
-def notify_operators(enquiry_id: int) -> int:
+def notify_operators(enquiry_id: int, *, message_id: str | None = None,
+                     connection: BaseEmailBackend | None = None) -> int:
     """Tell operators an enquiry arrived: number, project type, channel and a link, no content.
     Returns how many operators it went to (0: the enquiry is gone). Raises
     :class:`~.errors.NoOperatorAddress` when there is nobody to tell: a mail to nobody is not
@@ -106,5 +117,6 @@ def notify_operators(enquiry_id: int) -> int:
             "ref": enquiry.reference, "type": enquiry.get_project_type_display(),
         }
         context = {"enquiry": enquiry, "panel_url": panel_url(enquiry)}
-        _send(subject=subject, template="operator_notice", context=context, to=recipients)
+        _send(subject=subject, template="operator_notice", context=context, to=recipients,
+              message_id=message_id, connection=connection)
     return len(recipients)

@@ -43,11 +43,12 @@ def open_enquiries() -> QuerySet[Enquiry]:
 
 
 def _needs_attention(now: datetime | None = None) -> Q:
-    """Failed, or pending for over STUCK_AFTER with no worker sending it (OutgoingMail.is_stuck)."""
+    """Failed, uncertain, or pending for over STUCK_AFTER with no worker sending it
+    (OutgoingMail.needs_attention)."""
     now = now or timezone.now()
     stuck = (Q(state=MailState.PENDING, queued_at__lte=now - STUCK_AFTER)
              & (Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE)))
-    return Q(state=MailState.FAILED) | stuck
+    return Q(state__in=[MailState.FAILED, MailState.UNCERTAIN]) | stuck
 
 
 def mail_needing_attention(now: datetime | None = None) -> QuerySet[OutgoingMail]:

@@ -311,7 +311,9 @@ def _queue_after_commit(mails: list[OutgoingMail]) -> None:
 
 @transaction.atomic(durable=True)
 def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | str) -> OutgoingMail:
-    """Queue a failed or stuck mail again (after the commit); the worker sends it as the first time.
+    """Queue a failed, stuck or uncertain mail again (after the commit); the worker sends it as
+    the first time, with the same Message-ID (for an uncertain one, the operator decided that it
+    probably did not arrive; a receiving system that drops duplicates shows it once if it did).
 
     Raises :class:`NoUnsentMail` when that mail is not waiting for an operator (sent, or queued
     and not yet stuck, e.g. someone else just sent it again), and :class:`ProcessingRestricted`
@@ -324,9 +326,11 @@ def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | st
             f"{enquiry.reference}: the {kind} mail is not waiting to be sent again (it was sent or "
             "is already queued); nothing was queued."
         )
-    was = mail.state if mail.state == MailState.FAILED else "stuck"
+    was = mail.state if mail.state in (MailState.FAILED, MailState.UNCERTAIN) else "stuck"
     mail.state, mail.queued_at, mail.finished_at = MailState.PENDING, timezone.now(), None
-    mail.save(update_fields=["state", "queued_at", "finished_at"])
+    mail.claimed_by, mail.handed_at, mail.sending_since = "", None, None
+    mail.save(update_fields=["state", "queued_at", "finished_at", "claimed_by", "handed_at",
+                             "sending_since"])
     append_event(actor=actor, action="enquiry.mail_requeued", obj=enquiry,
                  details={"mail": kind, "was": was})
     _queue_after_commit([mail])
@@ -334,14 +338,15 @@ def send_mail_again(*, enquiry: Enquiry, kind: str, actor: AbstractBaseUser | st
 
 
 def resend_stuck_mail(*, actor: AbstractBaseUser | str) -> tuple[int, int]:
-    """Queue every failed or stuck mail again, each like :func:`send_mail_again`.
+    """Queue every failed or stuck mail again, each like :func:`send_mail_again`. Not the
+    uncertain ones: each may have arrived, and an operator decides about each.
 
     Returns ``(queued, skipped)``; skipped are the enquiries whose processing is restricted.
     """
     from .selectors import mail_needing_attention
 
     queued = skipped = 0
-    for mail in mail_needing_attention().select_related("enquiry"):
+    for mail in mail_needing_attention().exclude(state=MailState.UNCERTAIN).select_related("enquiry"):
         try:
             send_mail_again(enquiry=mail.enquiry, kind=mail.kind, actor=actor)
         except ProcessingRestricted:

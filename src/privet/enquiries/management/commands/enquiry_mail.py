@@ -2,7 +2,9 @@
 
 Without options it lists the mail that failed or is stuck (what the panel shows under "Mail not
 sent"); ``--resend-stuck`` queues all of it again, as the panel's "Send again" does (audited),
-for instance after the mail server or the task queue was down for a while.
+for instance after the mail server or the task queue was down for a while. A mail that may have
+been sent (its worker stopped after handing it to the mail server) is listed but not queued:
+an operator decides about each, in the panel.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, resend_stuck: bool, **options):
         waiting = list(mail_needing_attention())
         for mail in waiting:
-            state = "failed" if mail.state == "failed" else "stuck"
+            state = mail.state if mail.state in ("failed", "uncertain") else "stuck"
             detail = f" ({mail.error})" if mail.error else ""
             self.stdout.write(f"{mail.enquiry.reference}  {mail.kind:<15}  {state}{detail}  "
                               f"queued {mail.queued_at:%Y-%m-%d %H:%M}, {mail.attempts} attempt(s)")
@@ -33,6 +35,10 @@ class Command(BaseCommand):
             return
         queued, skipped = resend_stuck_mail(actor="cli")
         self.stdout.write(self.style.SUCCESS(f"Queued {queued} mail(s) again."))
+        if uncertain := sum(mail.state == "uncertain" for mail in waiting):
+            self.stdout.write(self.style.WARNING(
+                f"Left {uncertain} that may have been sent: send each again from the panel once "
+                "you know it did not arrive."))
         if skipped:
             self.stdout.write(self.style.WARNING(
                 f"Skipped {skipped}: the person restricted processing of the enquiry (GDPR Art. 18)."))
