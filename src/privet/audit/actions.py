@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "enquiry.note_added": pgettext_lazy("audit action", "Note added to an enquiry"),
     "enquiry.mail_sent": pgettext_lazy("audit action", "Mail sent"),
     "enquiry.mail_not_sent": pgettext_lazy("audit action", "Mail not sent"),
+    "enquiry.mail_uncertain": pgettext_lazy(
+        "audit action", "Mail may have been sent: handed to the mail server, no answer heard"),
     "enquiry.mail_requeued": pgettext_lazy("audit action", "Mail queued again"),
     "enquiry.rectified": pgettext_lazy("audit action", "Contact details corrected at the person's request"),
     "enquiry.restricted": pgettext_lazy("audit action", "Processing restricted at the person's request"),

@@ -113,4 +113,5 @@ def privet_env(data_dir: Path, **extra: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PRIVET_", "DJANGO_"))}
     return {**clean, "PRIVET_SECRET_KEY": "test-only-key-not-secret-" + "x" * 32,
             "PRIVET_DATA_DIR": str(data_dir), "PRIVET_CACHE_BACKEND": "locmem",
+            "PRIVET_SITE_URL": "http://127.0.0.1:8000",
             "PYTHONUNBUFFERED": "1", **extra}
