@@ -123,13 +123,15 @@ def banner_texts(purposes: list[CookiePurpose], lang: str) -> dict[str, str]:
 
 @router.get(
     "/config",
-    response={200: ConfigOut, 400: ErrorOut, 404: ErrorOut, 422: InvalidOut},
+    response={200: ConfigOut, 400: ErrorOut, 404: ErrorOut, 422: InvalidOut,
+              503: ErrorOut},
     summary="What the banner shows on a site",
     description=(
         "The banner's texts and purposes for `site` in the policy in force. A site the policy "
         "does not declare is 400 `unknown_site` (so is a query string that is not UTF-8 or holds "
         "a NUL character); no published policy is 404 `no_policy`; a missing or over-long "
-        "`site` is 422 `invalid_request`. Answers HEAD too. Cached for a minute by browsers "
+        "`site` is 422 `invalid_request`; while the database is unavailable (a restart) the "
+        "answer is 503 `unavailable` with `Retry-After`. Answers HEAD too. Cached for a minute by browsers "
         "(`Cache-Control: public, max-age=60`)."
     ),
     auth=None,

@@ -75,6 +75,13 @@ def test_a_receipt_during_a_database_restart_is_a_503_to_send_again_never_a_500(
             assert status == 503, body
             assert int(headers["Retry-After"]) > 0
             assert body == {"error": "unavailable", "message": message}
+    # The banner's config comes from the policy cache, or is a documented 503: never a 500.
+    try:
+        with urllib.request.urlopen(base + "/api/consent/config?site=softcode", timeout=30) as got:
+            assert got.status == 200 and json.loads(got.read())["policy"] == config["policy"]
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 503 and int(answer.headers["Retry-After"]) > 0
+        assert json.loads(answer.read())["error"] == "unavailable"
 
     private_postgres.start()
     for _ in range(3):  # the first requests after the restart find their old connection dead
