@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -146,6 +148,22 @@ def normalise_recovery_code(typed: str) -> str:
     return "".join(typed.split()).replace("-", "").lower()
 
 
+RECOVERY_TOKEN_SALT = "privet.panel.recovery-code"  # noqa: S105 (a salt, not a secret)
+
+
+def recovery_tokens(code: str) -> list[str]:
+    """What a typed recovery code is stored as: a keyed hash, never the code, so a copy of the
+    database (a backup, a leak) holds no code that signs anyone in. One per signing key in use
+    (the current first, then ``SECRET_KEY_FALLBACKS``), so rotating the key keeps codes working
+    while the old key is a fallback. 80 bits of HMAC-SHA256 in base32: django-otp's 16 characters.
+    """
+    normalised = normalise_recovery_code(code)
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [base64.b32encode(salted_hmac(RECOVERY_TOKEN_SALT, normalised, secret=key,
+                                         algorithm="sha256").digest()[:10]).decode().lower()
+            for key in keys]
+
+
 def _new_recovery_code() -> str:
     return base64.b32encode(secrets.token_bytes(7)).decode().lower()[:RECOVERY_CODE_LENGTH]
 
@@ -174,7 +192,8 @@ def issue_recovery_codes(*, user: AbstractBaseUser, request: HttpRequest,
         device.token_set.all().delete()
         device.throttle_reset()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_tokens(code)[0])
+                                     for code in codes])
     action = "panel.recovery_codes_regenerated" if replacing else "panel.recovery_codes_created"
     append_event(actor=user, action=action, obj=user,
                  details={"codes": len(codes), **_client(request)})

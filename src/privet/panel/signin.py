@@ -88,7 +88,11 @@ def check_recovery_code(*, request: HttpRequest, code: str) -> Result:
                   .filter(user=user, name=services.RECOVERY_DEVICE_NAME).order_by("pk").first())
         if device is not None:
             allowed, info = device.verify_is_allowed()
-            if allowed and device.verify_token(services.normalise_recovery_code(code)):
+            # The stored token under whichever key made it; one verify either way, so a wrong
+            # code counts once towards django-otp's throttle.
+            tokens = services.recovery_tokens(code)
+            stored = device.token_set.filter(token__in=tokens).values_list("token", flat=True)
+            if allowed and device.verify_token(next(iter(stored), tokens[0])):
                 otp_login(request, device)
                 request.session.cycle_key()
                 AxesProxyHandler.reset_attempts(ip_address=request.axes_ip_address,

@@ -170,3 +170,23 @@ def test_the_admin_shows_how_many_codes_are_left_never_which_and_only_deletes(
     assert response.status_code == 302
     assert not StaticToken.objects.filter(device__user=user).exists()
     assert AuditEvent.objects.filter(action="admin.deleted", object_type="otp_static.staticdevice").exists()
+
+
+def test_the_database_holds_no_code_and_a_rotated_key_keeps_them_working(make_operator, settings):
+    """A backup or a leaked copy of the database signs nobody in: each code is stored as a keyed
+    hash. Rotating the secret key (the old one kept as a fallback) keeps the codes working."""
+    user = make_operator("olga", OPERATOR, device=False)
+    codes = enrol(Client(), user)
+    stored = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    assert len(stored) == 10
+    for code in codes:
+        plain = code.replace("-", "")
+        assert plain not in stored and not any(plain in token for token in stored)
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-for-the-rotation-" + "k" * 40
+    client = Client()
+    password_step(client)
+    response = client.post("/panel/login/recovery/", {"code": codes[1]})
+    assert response.status_code == 302 and response.url == "/panel/"
+    assert StaticToken.objects.filter(device__user=user).count() == 9
