@@ -401,31 +401,34 @@ def rectify_enquiries(*, enquiries: QuerySet[Enquiry], changes: dict[str, str], 
     return changed
 
 
-@transaction.atomic
-def restrict_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "") -> int:
-    """Restrict processing (Art. 18): kept, not worked on, not expired. Returns how many."""
+def _stamp(enquiries: QuerySet[Enquiry], *, field: str, on: bool, action: str, actor: Actor,
+           request_ref: str) -> int:
+    """Set (``on``) or clear the timestamp ``field`` of each enquiry not already so, each with
+    its audit event; returns how many changed. The one mechanism behind restriction, its lifting
+    and objection, which differ only in the field, the direction and the event."""
     changed = 0
-    for enquiry in enquiries.filter(restricted_at__isnull=True).select_for_update():
-        enquiry.restricted_at = timezone.now()
-        enquiry.save(update_fields=["restricted_at", "updated_at"])
-        append_event(actor=actor, action="enquiry.restricted", obj=enquiry, subject=enquiry.email,
+    for enquiry in enquiries.filter(**{f"{field}__isnull": on}).select_for_update():
+        setattr(enquiry, field, timezone.now() if on else None)
+        enquiry.save(update_fields=[field, "updated_at"])
+        append_event(actor=actor, action=action, obj=enquiry, subject=enquiry.email,
                      details=_request(request_ref))
         changed += 1
     return changed
 
 
 @transaction.atomic
+def restrict_enquiries(*, enquiries: QuerySet[Enquiry], actor: Actor, request_ref: str = "") -> int:
+    """Restrict processing (Art. 18): kept, not worked on, not expired. Returns how many."""
+    return _stamp(enquiries, field="restricted_at", on=True, action="enquiry.restricted",
+                  actor=actor, request_ref=request_ref)
+
+
+@transaction.atomic
 def lift_enquiry_restriction(*, enquiries: QuerySet[Enquiry], actor: Actor,
                              request_ref: str = "") -> int:
     """End a restriction (Art. 18(3): the person is told before, by the rights engine)."""
-    changed = 0
-    for enquiry in enquiries.filter(restricted_at__isnull=False).select_for_update():
-        enquiry.restricted_at = None
-        enquiry.save(update_fields=["restricted_at", "updated_at"])
-        append_event(actor=actor, action="enquiry.restriction_lifted", obj=enquiry,
-                     subject=enquiry.email, details=_request(request_ref))
-        changed += 1
-    return changed
+    return _stamp(enquiries, field="restricted_at", on=False, action="enquiry.restriction_lifted",
+                  actor=actor, request_ref=request_ref)
 
 
 @transaction.atomic
@@ -433,14 +436,8 @@ def record_enquiry_objection(*, enquiries: QuerySet[Enquiry], actor: Actor,
                              request_ref: str = "") -> int:
     """The person objects to processing based on legitimate interest (Art. 21(1)): operators
     stop working the enquiry; it is kept until its rule runs out. Returns how many."""
-    changed = 0
-    for enquiry in enquiries.filter(objected_at__isnull=True).select_for_update():
-        enquiry.objected_at = timezone.now()
-        enquiry.save(update_fields=["objected_at", "updated_at"])
-        append_event(actor=actor, action="enquiry.objected", obj=enquiry, subject=enquiry.email,
-                     details=_request(request_ref))
-        changed += 1
-    return changed
+    return _stamp(enquiries, field="objected_at", on=True, action="enquiry.objected",
+                  actor=actor, request_ref=request_ref)
 
 
 def _delete_all(enquiries: list[Enquiry], *, action: str, actor: Actor,

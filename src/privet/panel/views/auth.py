@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .. import services
 from ..access import panel_view, second_step_url
@@ -80,18 +81,30 @@ def _code_failure_message(request: HttpRequest, result) -> None:
         ))
 
 
+def _second_step(request: HttpRequest) -> tuple[TOTPDevice | None, HttpResponse | None]:
+    """Where the second step (a TOTP or a recovery code) sends someone who does not belong on
+    it: not signed in to the login, already verified on, and without a confirmed authenticator
+    to the set-up (a reset authenticator is set up again, never bypassed with a recovery code).
+    Returns the confirmed device, or the redirect."""
+    user = request.user
+    if not user.is_authenticated:
+        return None, redirect(_with_next(reverse("panel:login"), request))
+    if user.is_verified():
+        return None, redirect(_next_url(request))
+    device = confirmed_device(user)
+    if device is None:
+        return None, redirect(_with_next(reverse("panel:enrol"), request))
+    return device, None
+
+
 @csrf_protect
 @never_cache
 def verify(request: HttpRequest) -> HttpResponse:
     """Step 2: the code from the operator's authenticator app."""
     user = request.user
-    if not user.is_authenticated:
-        return redirect(_with_next(reverse("panel:login"), request))
-    if user.is_verified():
-        return redirect(_next_url(request))
-    device = confirmed_device(user)
-    if device is None:
-        return redirect(_with_next(reverse("panel:enrol"), request))
+    device, elsewhere = _second_step(request)
+    if elsewhere is not None:
+        return elsewhere
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = check_code(request=request, device=device, token=form.cleaned_data["token"])
@@ -112,12 +125,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 def recovery(request: HttpRequest) -> HttpResponse:
     """Step 2 without the phone: one of the recovery codes given at set-up, each good once."""
     user = request.user
-    if not user.is_authenticated:
-        return redirect(_with_next(reverse("panel:login"), request))
-    if user.is_verified():
-        return redirect(_next_url(request))
-    if confirmed_device(user) is None:  # a reset authenticator is set up again, not bypassed
-        return redirect(_with_next(reverse("panel:enrol"), request))
+    _device, elsewhere = _second_step(request)
+    if elsewhere is not None:
+        return elsewhere
     form = RecoveryCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = check_recovery_code(request=request, code=form.cleaned_data["code"])
