@@ -148,8 +148,9 @@ def _value(value: Any, labels: Mapping[str, Any] | None = None) -> str:
         return "—"
     if isinstance(value, list):
         return ", ".join(_value(v, labels) for v in value) or "—"
-    if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {_value(v)}" for k, v in value.items())
+    if isinstance(value, dict):  # e.g. an export's filters: an action among them in words
+        return "; ".join(f"{detail_label(k)}: {action_label(v) if k == 'action' else _value(v)}"
+                         for k, v in value.items())
     if labels and isinstance(value, str) and value in labels:
         return str(labels[value])
     return _moment(value) if isinstance(value, str) else str(value)
@@ -164,4 +165,4 @@ def details_pairs(details: Mapping[str, Any], *, action: str = "") -> list[tuple
     """An event's details as ``(label, value)`` pairs in the active language: codes among the
     values in words where the action's app registered them, timestamps in local time."""
     return [(detail_label(key), _value(value, _VALUES.get((action, key))))
-            for key, value in details.items()]
+            for key, value in details.items() if value != ""]  # an empty reason says nothing

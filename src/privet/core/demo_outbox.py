@@ -13,7 +13,7 @@ import email
 import email.policy
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -61,6 +61,8 @@ def _read(path: Path) -> OutboxMail:
         sent_at = parsedate_to_datetime(message["Date"]) if message["Date"] else None
     except (TypeError, ValueError):
         sent_at = None
+    if sent_at is not None and timezone.is_naive(sent_at):  # "-0000": UTC, origin unknown
+        sent_at = sent_at.replace(tzinfo=UTC)
     return OutboxMail(sent_at=sent_at, to=str(message["To"] or ""), subject=str(message["Subject"] or ""),
                       body=text.get_content() if text is not None else "")
 

@@ -24,4 +24,4 @@ class EnquiriesConfig(AppConfig):
         for key, choices in (("channel", Channel), ("project_type", ProjectType), ("mail", MailKind),
                              ("status", Status), ("from", Status), ("to", Status)):
             register_values(actions=every, key=key, labels=dict(choices.choices))
-        register_values(actions=every, key="language", labels={"en": "English", "pl": "Polski"})
+        register_values(actions=every, key="language", labels={"en": _("English"), "pl": _("Polish")})

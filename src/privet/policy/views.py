@@ -50,9 +50,9 @@ def comparison(request: HttpRequest) -> tuple[dict[str, Any], int]:
     versions = list(version_history())
     wanted_from, wanted_to = request.GET.get("from", "").strip(), request.GET.get("to", "").strip()
     context: dict[str, Any] = {"choices": versions, "from_id": wanted_from, "to_id": wanted_to,
-                               "diff": None, "error": ""}
-    if len(versions) < 2:
-        context["error"] = _("Only one version has been published, so there is nothing to compare yet.")
+                               "diff": None, "error": "", "notice": ""}
+    if len(versions) < 2:  # a fact, not a mistake of the reader's
+        context["notice"] = _("Only one version has been published, so there is nothing to compare yet.")
         return context, 200
     if not wanted_from or not wanted_to:
         # The version in force and its predecessor; if it is the first, it and its successor.

@@ -51,3 +51,9 @@ def test_details_and_object_types_in_words():
             ("liczba prób", "2"), ("z podaniem powodu", "nie"), ("na", "a, b")]
         assert object_type_label("enquiries.enquiry") == "Zapytanie"
         assert object_type_label("gone.model") == "gone.model"
+
+
+def test_an_export_names_its_filtered_action_in_words_and_an_empty_reason_is_not_shown():
+    assert details_pairs({"filters": {"action": "enquiry.mail_sent"}}) == [
+        ("filters", "action: Mail sent")]
+    assert details_pairs({"ok": True, "reason": ""}) == [("intact", "yes")]

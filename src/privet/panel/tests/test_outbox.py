@@ -41,6 +41,9 @@ def test_the_demo_outbox_shows_the_mail_it_kept_with_links_on_the_site_url(
     assert "jan@example.com" in html and "olga@studio.test" in html
     assert f"http://192.0.2.10:8080/panel/enquiries/{enquiry.pk}/" in html
     assert "http://192.0.2.10:8080/privacy/" in html
+    # When it was sent, in local time as everywhere in the panel (the file's Date is UTC).
+    kept = page.context["mails"][0].sent_at
+    assert kept is not None and kept.utcoffset() is not None
     polish = operator_client.get("/pl/panel/outbox/").content.decode()
     assert "Skrzynka nadawcza" in polish
 
