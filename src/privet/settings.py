@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "privet.core",
     "privet.enquiries",
     "privet.consent",
+    "privet.rights",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
     "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]

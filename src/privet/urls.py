@@ -20,7 +20,8 @@ urlpatterns += i18n_patterns(
     path("", include("privet.site.urls")),
     path("", include("privet.policy.urls")),
     path("", include("privet.enquiries.urls")),
-    path("", include("privet.consent.urls")),  # the banner's demo page
+    path("", include("privet.consent.urls")),
+    path("", include("privet.rights.urls")),  # the banner's demo page
     # The operator panel (/panel/, /pl/panel/) and the Django admin inside it, both behind TOTP.
     path("panel/admin/", admin.site.urls),
     path("panel/", include("privet.panel.urls")),

@@ -59,6 +59,26 @@ ACTION_LABELS = {
         "audit action", "New recovery codes made, the old ones stopped"),
     "panel.recovery_code_used": pgettext_lazy("audit action", "Signed in with a recovery code"),
     "policy.published": pgettext_lazy("audit action", "Policy version published"),
+    "rights.received": pgettext_lazy("audit action", "Rights request received"),
+    "rights.logged": pgettext_lazy("audit action", "Rights request logged in the panel"),
+    "rights.verified": pgettext_lazy("audit action", "Rights request verified"),
+    "rights.link_requested": pgettext_lazy("audit action", "New verification link asked for"),
+    "rights.closed_unverified": pgettext_lazy(
+        "audit action", "Rights request closed: never verified"),
+    "rights.started": pgettext_lazy("audit action", "Work on a rights request started"),
+    "rights.extended": pgettext_lazy("audit action", "Deadline of a rights request extended"),
+    "rights.proof_asked": pgettext_lazy("audit action", "More proof of identity asked for"),
+    "rights.proof_received": pgettext_lazy("audit action", "Proof of identity received"),
+    "rights.refused": pgettext_lazy("audit action", "Rights request refused"),
+    "rights.withdrawn": pgettext_lazy("audit action", "Rights request withdrawn"),
+    "rights.assigned": pgettext_lazy("audit action", "Rights request assigned"),
+    "rights.processing_paused": pgettext_lazy("audit action", "Processing of rights requests paused"),
+    "rights.processing_resumed": pgettext_lazy(
+        "audit action", "Processing of rights requests resumed"),
+    "rights.requests_exported": pgettext_lazy(
+        "audit action", "A person's earlier rights requests exported for them"),
+    "rights.requests_expired": pgettext_lazy(
+        "audit action", "Records of rights requests deleted when their retention period ended"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
 }
 

@@ -25,3 +25,18 @@ class WorkerLease(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id}"
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job (:mod:`privet.core.schedule`) was last queued, so that of several
+    workers exactly one queues it each time it is due. Not personal data: a name and a time."""
+
+    name = models.CharField(_("job"), max_length=100, primary_key=True)
+    last_queued_at = models.DateTimeField(_("last queued"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,7 +26,7 @@ from django.db import close_old_connections, connection, connections
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from . import leases
+from . import leases, schedule
 from .outage import is_database_unavailable
 
 log = logging.getLogger("privet.worker")
@@ -84,6 +84,7 @@ class Heartbeat(threading.Thread):
                 log.warning("worker: this worker's lease had been given up (it was frozen for "
                             "longer than the lease); taken again")
             leases.requeue_orphaned_tasks()
+            schedule.queue_due_jobs()
         except Exception as exc:
             if not is_database_unavailable(exc):
                 log.exception("worker: renewing the lease failed")

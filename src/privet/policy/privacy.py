@@ -30,8 +30,6 @@ for _category, _purpose, _trigger, _reason in (
     ("project_data", "legal_obligations", "financial_year_end", _ACCOUNTING),
     ("project_data", "offers", "enquiry_closed", _PROJECT_FILES),
     ("project_data", "delivery", "contract_end", _PROJECT_FILES),
-    ("contact_details", "legal_obligations", "request_closed",
-     _NOT_YET.format(app="the rights portal (records of rights requests)")),
     ("configuration_data", "delivery", "contract_end",
      _NOT_YET.format(app="the integrations framework (client credentials and settings)")),
     ("integration_data", "delivery", "integration_revoked",

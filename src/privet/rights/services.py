@@ -1,0 +1,463 @@
+"""Every change of a rights request's state: one function each, atomic, audited, mail after commit.
+
+The engine's work on the stores (plan, export, erase...) lives in :mod:`.engine`; this module
+owns the request's lifecycle around it: intake, verification, deadline changes, refusal,
+withdrawal, assignment and the operators' pause switch. Audit events name the person only by
+the keyed pseudonym of their email (``subject=``), never in details.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from privet.audit.services import Actor, append_event
+from privet.core.bidi import has_bidi_controls
+from privet.core.dates import too_early, too_early_message
+from privet.policy.selectors import current_hash
+
+from . import deadlines
+from .errors import (
+    ExtensionNotAllowed,
+    InvalidLink,
+    InvalidRequest,
+    InvalidTransition,
+)
+from .models import (
+    DETAILS_MAX,
+    EMAIL_MAX,
+    PHONE_MAX,
+    REASON_MAX,
+    VISITOR_ID_MAX,
+    Channel,
+    MailKind,
+    RefusalGround,
+    Right,
+    RightsMail,
+    RightsRequest,
+    RightsSettings,
+    Status,
+)
+
+VERIFY_SALT = "privet.rights.verify"
+LANGUAGES = ("en", "pl")
+PORTAL_ACTOR = "public:rights-portal"
+API_ACTOR = "public:rights-api"
+PERSON_ACTOR = "public:person"  # the person, through their verification or status link
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _user(actor: Actor | None) -> AbstractBaseUser | None:
+    return actor if isinstance(actor, AbstractBaseUser) else None
+
+
+def _text(name: str, value: Any, limit: int, *, required: bool = False) -> str:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest(f"The field {name!r} must be text.")
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidRequest(f"The field {name!r} is required.")
+    if len(value) > limit:
+        raise InvalidRequest(f"The field {name!r} is longer than {limit} characters.")
+    if "\x00" in value:
+        raise InvalidRequest(f"The field {name!r} holds a NUL character.")
+    return value
+
+
+def clean_identifiers(*, email: Any, phone: Any = "", visitor_id: Any = "") -> dict[str, str]:
+    """The person's identifiers, checked and normalised (the domain of an email lower-cased)."""
+    email = _text("email", email, EMAIL_MAX, required=True)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidRequest("The field 'email' is not an email address.") from None
+    if has_bidi_controls(email):
+        raise InvalidRequest("The field 'email' holds a text-direction control character.")
+    local, _, domain = email.rpartition("@")
+    phone = _text("phone", phone, PHONE_MAX)
+    if phone and not all(c.isdigit() or c in "+-() ." for c in phone):
+        raise InvalidRequest("The field 'phone' may hold digits, spaces and + - ( ) . only.")
+    visitor_id = _text("visitor_id", visitor_id, VISITOR_ID_MAX)
+    return {"email": f"{local}@{domain.lower()}", "phone": phone, "visitor_id": visitor_id}
+
+
+def _clean_right(right: Any) -> str:
+    if right not in Right.values:
+        raise InvalidRequest(f"Unknown right {right!r}; one of: {', '.join(Right.values)}.")
+    return right
+
+
+def _details(right: str, details: Any) -> str:
+    details = _text("details", details, DETAILS_MAX)
+    if right in (Right.RECTIFICATION, Right.OBJECTION) and not details:
+        what = ("what is wrong and what it should be" if right == Right.RECTIFICATION
+                else "the grounds relating to your situation")
+        raise InvalidRequest(f"The field 'details' is required for {right}: say {what}.")
+    return details
+
+
+def queue_mail(request: RightsRequest, kind: str) -> RightsMail:
+    """Write a mail row in the caller's transaction and queue its sending after the commit
+    (the transactional outbox: no mail for a change that rolled back, none lost after one)."""
+    from .tasks import send_rights_mail  # the task imports services' helpers
+
+    seq = (RightsMail.objects.filter(request=request, kind=kind)
+           .aggregate(n=Max("seq"))["n"] or 0) + 1
+    mail = RightsMail.objects.create(request=request, kind=kind, seq=seq,
+                                     message_id=_new_message_id())
+    transaction.on_commit(lambda: send_rights_mail.enqueue(mail.pk))
+    return mail
+
+
+def _new_message_id() -> str:
+    from privet.enquiries.models import new_message_id
+
+    return new_message_id()
+
+
+def _transition(request: RightsRequest, to: str, *, actor: Actor, action: str,
+                details: dict[str, Any] | None = None, **fields: Any) -> RightsRequest:
+    """Move ``request`` to ``to`` if its lifecycle allows, stamping ``fields``; audited.
+
+    Conditional on the status read, so two operators (or an operator and the worker) acting at
+    once cannot both move it: the second gets :class:`InvalidTransition`."""
+    if to not in request.allowed_transitions():
+        raise InvalidTransition(
+            f"{request.reference} is {request.get_status_display()}; it cannot become "
+            f"{Status(to).label} from there.")
+    updated = RightsRequest.objects.filter(pk=request.pk, status=request.status).update(
+        status=to, updated_at=timezone.now(), **fields)
+    if not updated:
+        request.refresh_from_db()
+        raise InvalidTransition(f"{request.reference} was changed meanwhile; look again.")
+    append_event(actor=actor, action=action, obj=request, subject=request.email,
+                 details={"right": request.right, "from": request.status, "to": to,
+                          **(details or {})})
+    request.refresh_from_db()
+    return request
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+def _create(*, right: str, ids: dict[str, str], details: str, language: str, channel: str,
+            received_at: datetime, actor: Actor, action: str, audit: dict[str, Any],
+            created_by: AbstractBaseUser | None = None, client: str = "") -> RightsRequest:
+    request = RightsRequest.objects.create(
+        right=right, channel=channel, details=details, client=client,
+        language=language if language in LANGUAGES else "en", received_at=received_at,
+        due_on=deadlines.due_date(received_at), policy_version=current_hash(),
+        created_by=created_by, **ids)
+    append_event(actor=actor, action=action, obj=request, subject=request.email,
+                 details={"right": right, "channel": channel, "language": request.language,
+                          **audit})
+    return request
+
+
+@transaction.atomic(durable=True)
+def submit_request(*, right: Any, email: Any, phone: Any = "", visitor_id: Any = "",
+                   details: Any = "", language: Any = "en", channel: str = Channel.PORTAL,
+                   client_ref: str = "") -> RightsRequest:
+    """A request from the portal or the API: stored unverified, a verification link mailed.
+
+    Nothing is searched here: whether the address is known or not, the same row, the same
+    event and the same mail are written, so neither the answer nor its timing tells.
+    ``client_ref`` is the pseudonymised client address, for the audit event only.
+    """
+    right = _clean_right(right)
+    ids = clean_identifiers(email=email, phone=phone, visitor_id=visitor_id)
+    if channel not in (Channel.PORTAL, Channel.API):
+        raise InvalidRequest(f"A request from the public comes through the portal or the API, "
+                             f"not {channel!r}.")
+    request = _create(right=right, ids=ids, details=_details(right, details),
+                      language=language if isinstance(language, str) else "en",
+                      channel=channel, received_at=timezone.now(),
+                      actor=PORTAL_ACTOR if channel == Channel.PORTAL else API_ACTOR,
+                      action="rights.received", audit={"client": client_ref} if client_ref else {})
+    queue_mail(request, MailKind.VERIFICATION)
+    return request
+
+
+@transaction.atomic(durable=True)
+def log_request(*, right: Any, email: Any, actor: AbstractBaseUser | str, channel: str,
+                received_at: datetime | None = None, phone: Any = "", visitor_id: Any = "",
+                details: Any = "", language: Any = "en", verified: bool = False,
+                verification_note: str = "") -> RightsRequest:
+    """A request an operator received by email or letter, logged with the day it arrived.
+
+    ``verified``: the operator has already confirmed the person's identity (say how in
+    ``verification_note``); otherwise a verification link is mailed as for the portal.
+    """
+    right = _clean_right(right)
+    ids = clean_identifiers(email=email, phone=phone, visitor_id=visitor_id)
+    if channel not in (Channel.EMAIL, Channel.LETTER, Channel.OTHER):
+        raise InvalidRequest(f"An operator logs requests that came by email, letter or "
+                             f"otherwise, not {channel!r}.")
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now:
+        raise InvalidRequest("A request cannot be received in the future.")
+    if too_early(received_at):
+        raise InvalidRequest(too_early_message())
+    note = _text("verification_note", verification_note, REASON_MAX)
+    if verified and not note:
+        raise InvalidRequest("Say how the person's identity was verified.")
+    request = _create(right=right, ids=ids, details=_details(right, details),
+                      language=language if isinstance(language, str) else "en", channel=channel,
+                      received_at=received_at, actor=actor, action="rights.logged",
+                      audit={"verified": verified}, created_by=_user(actor))
+    if verified:
+        _transition(request, Status.VERIFIED, actor=actor, action="rights.verified",
+                    details={"how": "operator"}, verified_at=now, outcome=note)
+    else:
+        queue_mail(request, MailKind.VERIFICATION)
+    return request
+
+
+# --- verification ------------------------------------------------------------------------------
+
+def _digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_verification_token(request: RightsRequest) -> str:
+    """A new single-use verification token for ``request`` (the previous one stops working);
+    called by the mail sender as it writes the mail, so only a link that was mailed works."""
+    nonce = secrets.token_urlsafe(24)
+    RightsRequest.objects.filter(pk=request.pk).update(
+        verification_digest=_digest(nonce), verification_sent_at=timezone.now())
+    return signing.dumps({"r": str(request.public_id), "n": nonce}, salt=VERIFY_SALT,
+                         compress=True)
+
+
+def _request_of_token(token: str) -> tuple[RightsRequest, str]:
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT,
+                             max_age=timedelta(hours=deadlines.VERIFICATION_HOURS))
+        request = RightsRequest.objects.select_for_update().get(public_id=data["r"])
+    except (signing.BadSignature, RightsRequest.DoesNotExist, KeyError, TypeError, ValueError,
+            ValidationError):
+        raise InvalidLink("This link is not valid: it may have expired (a link works for 24 "
+                          "hours), been used already, or been replaced by a newer one.") from None
+    return request, data["n"]
+
+
+@transaction.atomic(durable=True)
+def verify(*, token: str) -> RightsRequest:
+    """The person used the link: the request is verified, the link spent. Raises
+    :class:`InvalidLink` (one message for forged, expired, used or replaced links)."""
+    request, nonce = _request_of_token(token)
+    if (request.status != Status.UNVERIFIED or not request.verification_digest
+            or not secrets.compare_digest(request.verification_digest, _digest(nonce))):
+        raise InvalidLink("This link is not valid: it may have expired (a link works for 24 "
+                          "hours), been used already, or been replaced by a newer one.")
+    request = _transition(request, Status.VERIFIED, actor=PERSON_ACTOR, action="rights.verified",
+                          details={"how": "link"}, verified_at=timezone.now(),
+                          verification_digest="")
+    queue_mail(request, MailKind.VERIFIED)
+    return request
+
+
+@transaction.atomic(durable=True)
+def resend_verification(*, email: Any) -> int:
+    """The person asks for a new link: one new mail per unverified request of that address
+    (none if there is none; the caller answers the same either way). Returns how many."""
+    try:
+        email = clean_identifiers(email=email)["email"]
+    except InvalidRequest:
+        raise
+    open_ = RightsRequest.objects.filter(email=email, status=Status.UNVERIFIED)
+    count = 0
+    for request in open_:
+        queue_mail(request, MailKind.VERIFICATION)
+        append_event(actor=PERSON_ACTOR, action="rights.link_requested", obj=request,
+                     subject=request.email, details={"right": request.right})
+        count += 1
+    return count
+
+
+def close_unverified(now: datetime | None = None) -> int:
+    """Close requests whose link was never used within :data:`~.deadlines.UNVERIFIED_CLOSE_DAYS`
+    days (a periodic job). Kept afterwards only as the declared rule for request records says
+    (their retention counts from ``closed_at``). Returns how many were closed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=deadlines.UNVERIFIED_CLOSE_DAYS)
+    closed = 0
+    for pk in RightsRequest.objects.filter(status=Status.UNVERIFIED, received_at__lte=cutoff
+                                           ).values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            request = RightsRequest.objects.select_for_update().get(pk=pk)
+            if request.status != Status.UNVERIFIED:
+                continue
+            _transition(request, Status.CLOSED_UNVERIFIED, actor="system:rights",
+                        action="rights.closed_unverified", closed_at=now,
+                        verification_digest="")
+            closed += 1
+    return closed
+
+
+# --- the operator's decisions --------------------------------------------------------------------
+
+def _open(request: RightsRequest) -> None:
+    if not request.is_open():
+        raise InvalidTransition(f"{request.reference} is closed ({request.get_status_display()}).")
+
+
+@transaction.atomic(durable=True)
+def extend(*, request: RightsRequest, months: int, reason: str, actor: Actor,
+           today=None) -> RightsRequest:
+    """Extend the deadline by one or two further months (Art. 12(3)); the person is mailed the
+    reason. Only while the first month runs, and to at most two further months in all."""
+    request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    _open(request)
+    reason = _text("reason", reason, REASON_MAX)
+    if not reason:
+        raise ExtensionNotAllowed("Give the reason for the extension: the person is told it.")
+    if not isinstance(months, int) or months < 1:
+        raise ExtensionNotAllowed("An extension is by one or two months.")
+    total = request.extension_months + months
+    if total > deadlines.MAX_EXTENSION_MONTHS:
+        raise ExtensionNotAllowed(
+            f"Art. 12(3) allows two further months at most; this request has "
+            f"{request.extension_months} already.")
+    today = today or deadlines.local_today()
+    if today > deadlines.first_month_end(request.received_at):
+        raise ExtensionNotAllowed(
+            "The first month has passed: Art. 12(3) requires the person to be told of an "
+            "extension within one month of receipt.")
+    due = deadlines.due_date(request.received_at, extension_months=total,
+                             paused_days=request.paused_days)
+    RightsRequest.objects.filter(pk=request.pk).update(
+        extension_months=total, extension_reason=reason, extended_at=timezone.now(), due_on=due)
+    append_event(actor=actor, action="rights.extended", obj=request, subject=request.email,
+                 details={"months": total, "due": due.isoformat()})
+    request.refresh_from_db()
+    queue_mail(request, MailKind.EXTENDED)
+    return request
+
+
+@transaction.atomic(durable=True)
+def ask_for_proof(*, request: RightsRequest, what: str, actor: Actor) -> RightsRequest:
+    """Ask the person for more proof of identity (Art. 12(6)); the deadline waits meanwhile."""
+    request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    what = _text("what", what, REASON_MAX, required=True)
+    request = _transition(request, Status.AWAITING_PERSON, actor=actor,
+                          action="rights.proof_asked", awaiting_since=timezone.now(),
+                          proof_asked=what)
+    queue_mail(request, MailKind.PROOF_ASKED)
+    return request
+
+
+@transaction.atomic(durable=True)
+def proof_received(*, request: RightsRequest, note: str, actor: Actor) -> RightsRequest:
+    """The person sent the proof: back to verified; the whole days waited move the deadline."""
+    request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    note = _text("note", note, REASON_MAX, required=True)
+    waited = 0
+    if request.awaiting_since:
+        waited = (deadlines.local_today() - deadlines.local_date(request.awaiting_since)).days
+    paused = request.paused_days + max(0, waited)
+    due = deadlines.due_date(request.received_at, extension_months=request.extension_months,
+                             paused_days=paused)
+    return _transition(request, Status.VERIFIED, actor=actor, action="rights.proof_received",
+                       details={"days_waited": max(0, waited), "due": due.isoformat()},
+                       awaiting_since=None, paused_days=paused, due_on=due, outcome=note,
+                       verified_at=request.verified_at or timezone.now())
+
+
+@transaction.atomic(durable=True)
+def refuse(*, request: RightsRequest, ground: str, reason: str, actor: Actor) -> RightsRequest:
+    """Refuse the request (Art. 12(4)): the person is told why and of their right to complain."""
+    request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    if ground not in RefusalGround.values:
+        raise InvalidRequest(f"Unknown ground {ground!r}.")
+    reason = _text("reason", reason, REASON_MAX, required=True)
+    request = _transition(request, Status.REFUSED, actor=actor, action="rights.refused",
+                          details={"ground": ground}, refusal_ground=ground, outcome=reason,
+                          closed_at=timezone.now(), verification_digest="")
+    queue_mail(request, MailKind.REFUSED)
+    return request
+
+
+@transaction.atomic(durable=True)
+def withdraw(*, request: RightsRequest, actor: Actor, reason: str = "") -> RightsRequest:
+    """The person withdraws the request (through their status link, or by writing to us)."""
+    request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    return _transition(request, Status.WITHDRAWN, actor=actor, action="rights.withdrawn",
+                       outcome=_text("reason", reason, REASON_MAX), closed_at=timezone.now(),
+                       verification_digest="")
+
+
+@transaction.atomic(durable=True)
+def assign(*, request: RightsRequest, operator: AbstractBaseUser | None,
+           actor: Actor) -> RightsRequest:
+    """Give the request to an operator (reminders go to them), or to nobody."""
+    RightsRequest.objects.filter(pk=request.pk).update(assigned_to=operator)
+    append_event(actor=actor, action="rights.assigned", obj=request, subject=request.email,
+                 details={"operator": operator.get_username() if operator else ""})
+    request.refresh_from_db()
+    return request
+
+
+# --- the pause switch --------------------------------------------------------------------------
+
+def settings_row() -> RightsSettings:
+    row, _ = RightsSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def is_paused() -> bool:
+    return RightsSettings.objects.filter(pk=1, paused_at__isnull=False).exists()
+
+
+@transaction.atomic(durable=True)
+def pause_processing(*, reason: str, actor: Actor) -> RightsSettings:
+    """Stop the engine from taking new steps until resumed (deadlines keep running)."""
+    reason = _text("reason", reason, REASON_MAX, required=True)
+    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    row.paused_at, row.paused_reason, row.paused_by = timezone.now(), reason, _user(actor)
+    row.save()
+    append_event(actor=actor, action="rights.processing_paused", object_type="rights.settings",
+                 object_id="1")
+    return row
+
+
+@transaction.atomic(durable=True)
+def resume_processing(*, actor: Actor) -> RightsSettings:
+    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    row.paused_at, row.paused_reason, row.paused_by = None, "", None
+    row.save()
+    append_event(actor=actor, action="rights.processing_resumed", object_type="rights.settings",
+                 object_id="1")
+    return row
+
+
+def expire_requests(*, requests, actor: Actor, run_ref: str) -> int:
+    """Delete closed request records whose declared period ran out (the retention engine's
+    target); one audit event for the batch, with how many."""
+    with transaction.atomic():
+        ids = list(requests.values_list("pk", flat=True))
+        deleted = RightsRequest.objects.filter(pk__in=ids).delete()[1].get("rights.RightsRequest", 0)
+        if deleted:
+            append_event(actor=actor, action="rights.requests_expired",
+                         object_type="rights.rightsrequest", object_id="",
+                         details={"records": deleted, "run": run_ref})
+    return deleted
+
+
+def record_requests_export(*, email: str, records: int, actor: Actor, request_ref: str) -> None:
+    """Record that a person's earlier requests were exported for them (by a request)."""
+    append_event(actor=actor, action="rights.requests_exported", subject=email,
+                 object_type="rights.rightsrequest", object_id="",
+                 details={"records": records, "request_ref": request_ref})
