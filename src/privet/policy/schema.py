@@ -15,7 +15,14 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_serializer,
+)
 
 SCHEMA_VERSION = 1
 LANGUAGES = ("en", "pl")
@@ -144,6 +151,22 @@ class Category(Strict):
     examples: TextList
     sources: list[Source] = Field(min_length=1)
     special: bool = Field(False, description="A special category under GDPR Art. 9.")
+    more_proof: bool = Field(
+        False,
+        description=(
+            "A request about this category may need more proof of identity than control of the "
+            "email address (GDPR Art. 12(6)): the rights panel offers to ask the person for it."
+        ),
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults_added_later(self, handler):
+        """Leave out ``more_proof`` while false, so declarations published before it existed
+        keep their canonical JSON, and with it their content hash."""
+        data = handler(self)
+        if not data.get("more_proof"):
+            data.pop("more_proof", None)
+        return data
 
 
 class LegalBasis(Strict):

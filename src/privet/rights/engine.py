@@ -72,3 +72,15 @@ def start(*, request: RightsRequest, actor: Actor) -> RightsRequest:
     attempt = request.attempt
     transaction.on_commit(lambda: process_request.enqueue(request.pk, attempt))
     return request
+
+
+def categories_needing_more_proof(plan: RequestPlan) -> list[str]:
+    """The categories found for the person that the declaration in force marks ``more_proof``
+    (GDPR Art. 12(6)): the panel offers to ask the person for more proof before acting."""
+    from privet.policy.selectors import declaration_in_force
+
+    declaration = declaration_in_force()
+    if declaration is None:
+        return []
+    held = {c for p in plan.sources for c, n in p.holdings.items() if n}
+    return [c.id for c in declaration.categories if c.more_proof and c.id in held]

@@ -230,3 +230,26 @@ def test_the_housekeeping_job_is_queued_by_a_workers_beat_once_per_interval():
     assert "rights.housekeeping" in schedule.queue_due_jobs(now=start + timedelta(minutes=15))
     assert ScheduledJob.objects.get(name="rights.housekeeping").last_queued_at == (
         start + timedelta(minutes=15))
+
+
+def test_the_plan_names_found_categories_the_declaration_marks_as_needing_more_proof(
+        db, default_source):
+    from privet.enquiries.services import log_enquiry
+    from privet.policy.services import publish_version
+    from privet.rights import engine
+
+    request = services.verify(token=token_of(submit(email="anna@example.com")))
+    log_enquiry(data={"name": "Anna", "email": "anna@example.com", "project_type": "website",
+                      "message": "A shop"}, actor="test:operator")
+    publish_version(source=default_source, actor="test")
+    assert engine.categories_needing_more_proof(engine.plan_request(request)) == []
+
+    marked = default_source.replace(
+        "    sources: [data_subject, client]\n  - id: technical_data",
+        "    sources: [data_subject, client]\n    more_proof: true\n  - id: technical_data", 1)
+    marked = marked.replace('  id: "1.0"\n  effective: 2026-11-25',
+                            '  id: "1.1"\n  effective: 2026-11-26', 1)
+    assert marked.count("more_proof: true") == 2, "the declaration's layout changed"
+    publish_version(source=marked, actor="test")
+    assert engine.categories_needing_more_proof(engine.plan_request(request)) == [
+        "communication_content"]
