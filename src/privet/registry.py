@@ -152,11 +152,17 @@ class SourcePlan:
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What an erasure did: erased (or anonymised) and kept, with reasons."""
+    """What an erasure did: erased (or anonymised) and kept, with reasons.
+
+    ``keys`` names the erased records as the source knows them (primary keys, as text), for the
+    erasure ledger: after a restore from backup, :meth:`ErasesKeys.erase_keys` erases them again.
+    A source that cannot name them leaves it empty (its erasures are then not replayed).
+    """
 
     source: str
     erased: int = 0
     kept: tuple[Kept, ...] = ()
+    keys: tuple[str, ...] = ()
 
     @property
     def kept_records(self) -> int:
@@ -196,6 +202,24 @@ class SubjectSource(Protocol):
     def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport: ...
     def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport: ...
     def is_restricted(self, record: models.Model) -> bool: ...
+
+
+@runtime_checkable
+class ErasesKeys(Protocol):
+    """Optional on a :class:`SubjectSource`: erase again, by key, records that an erasure erased
+    and a restored backup brought back (``privet rights replay-erasures``). Keys not present are
+    skipped; returns the keys it erased, auditing each with ``actor`` and ``request_ref``."""
+
+    def erase_keys(self, keys: Iterable[str], *, actor: Any, request_ref: str) -> list[str]: ...
+
+
+def erase_keys(source: SubjectSource, keys: Iterable[str], *, actor: Any,
+               request_ref: str) -> list[str] | None:
+    """Erase ``keys`` again through ``source``, or ``None`` when the source cannot (it has no
+    ``erase_keys``): the default every source gets without writing one."""
+    if not isinstance(source, ErasesKeys):
+        return None
+    return source.erase_keys(keys, actor=actor, request_ref=request_ref)
 
 
 class EvidenceSource:

@@ -95,6 +95,10 @@ PRIVET_AUDIT_KEY_FALLBACKS = [
         *(_derived_audit_key(k) for k in (SECRET_KEY, *SECRET_KEY_FALLBACKS)),
     ) if key != PRIVET_AUDIT_KEY
 ]
+# Fernet keys that encrypt export archives at rest (privet.rights.archive), newest first: add a
+# new key in front to rotate; older ones still decrypt. Empty: keys derived from the secret key
+# (and its fallbacks) by HKDF.
+PRIVET_ARCHIVE_KEYS = env_list("PRIVET_ARCHIVE_KEYS", "")
 ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
 # The public address that mail links point at. The demo sets it from the address it serves; a

@@ -75,6 +75,22 @@ ACTION_LABELS = {
     "rights.processing_paused": pgettext_lazy("audit action", "Processing of rights requests paused"),
     "rights.processing_resumed": pgettext_lazy(
         "audit action", "Processing of rights requests resumed"),
+    "rights.reprocessed": pgettext_lazy(
+        "audit action", "A failed rights request processed again from the start"),
+    "rights.failed": pgettext_lazy("audit action", "A step of a rights request failed"),
+    "rights.completed": pgettext_lazy("audit action", "Rights request completed"),
+    "rights.routed": pgettext_lazy("audit action", "Rights request passed to the controller (a client)"),
+    "rights.controller_decision": pgettext_lazy(
+        "audit action", "The controller's decision on a rights request recorded"),
+    "rights.recipient_notified": pgettext_lazy(
+        "audit action", "A recipient recorded as notified of an erasure (Art. 19)"),
+    "rights.consent_withdrawn": pgettext_lazy("audit action", "Consent withdrawn on a rights request"),
+    "rights.archive_created": pgettext_lazy("audit action", "Archive of a person's data made"),
+    "rights.archive_downloaded": pgettext_lazy("audit action", "Archive of a person's data downloaded"),
+    "rights.archive_deleted": pgettext_lazy(
+        "audit action", "Archive of a person's data deleted when its link expired"),
+    "rights.erasure_replayed": pgettext_lazy(
+        "audit action", "An erasure done again after a restore from backup"),
     "rights.requests_exported": pgettext_lazy(
         "audit action", "A person's earlier rights requests exported for them"),
     "rights.requests_expired": pgettext_lazy(

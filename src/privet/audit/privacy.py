@@ -54,6 +54,8 @@ class AuditSource(EvidenceSource):
 
     name = "audit"
     models = (AuditEvent,)
+    # Portability (Art. 20) covers data the person provided; the log is what we recorded.
+    provided_by_subject = False
     category = "contact_details"
 
     def kept(self, subject: SubjectQuery) -> tuple[Kept, ...]:

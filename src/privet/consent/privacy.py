@@ -66,6 +66,9 @@ class ConsentReceiptSource(EvidenceSource):
 
     name = "consent_receipts"
     models = (ConsentReceipt,)
+    # The person's own cookie choices: data they provided by their activity (the Art. 29 Working
+    # Party's guidelines on portability count observed data), so portability exports them.
+    provided_by_subject = True
     category = "technical_data"
 
     def _receipts(self, subject: SubjectQuery):

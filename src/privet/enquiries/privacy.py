@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -188,10 +189,25 @@ class EnquirySource:
             enquiries=enquiries_of_subject(subject), actor=actor, request_ref=request_ref))
 
     def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
-        kept = _claims_kept(subject)
-        erased = services.erase_enquiries(enquiries=enquiries_of_subject(subject).exclude(pk__in=kept),
-                                          actor=actor, request_ref=request_ref)
-        return ErasureReport(self.name, erased, _kept(kept))
+        """Erase what no duty keeps; the report names the erased enquiries' keys (the erasure
+        ledger's record keys) so a restored backup's copies can be erased again."""
+        with transaction.atomic():
+            kept = _claims_kept(subject)
+            keys = list(enquiries_of_subject(subject).exclude(pk__in=kept)
+                        .select_for_update().values_list("pk", flat=True))
+            erased = services.erase_enquiries(enquiries=Enquiry.objects.filter(pk__in=keys),
+                                              actor=actor, request_ref=request_ref)
+        return ErasureReport(self.name, erased, _kept(kept), tuple(str(k) for k in sorted(keys)))
+
+    def erase_keys(self, keys, *, actor: Any, request_ref: str) -> list[str]:
+        """Erase again the enquiries ``keys`` names that exist (a restored backup brought them
+        back); their notes, history and mail rows go with them. Returns the keys erased."""
+        pks = [int(k) for k in keys if str(k).isdecimal()]
+        with transaction.atomic():
+            present = sorted(Enquiry.objects.filter(pk__in=pks).values_list("pk", flat=True))
+            services.erase_enquiries(enquiries=Enquiry.objects.filter(pk__in=present),
+                                     actor=actor, request_ref=request_ref)
+        return [str(k) for k in present]
 
     def is_restricted(self, record: Any) -> bool:
         enquiry = record.enquiry if isinstance(record, EnquiryNote | EnquiryStatusChange) else record
@@ -217,9 +233,12 @@ def _exported(e: Enquiry) -> dict[str, Any]:
             if getattr(e, f)
         },
         "language": e.language,
-        "notes": [{"at": n.created_at.isoformat(), "text": n.body} for n in e.notes.all()],
+        # Who wrote a note or changed the status is another person's data: a role, never a name.
+        "notes": [{"at": n.created_at.isoformat(), "by": "operator", "text": n.body}
+                  for n in e.notes.all()],
         "history": [
-            {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status, "reason": c.reason}
+            {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status,
+             "by": "operator" if c.actor_id else "system", "reason": c.reason}
             for c in e.status_changes.all()
         ],
         "mail": [

@@ -435,11 +435,19 @@ def pause_processing(*, reason: str, actor: Actor) -> RightsSettings:
 
 @transaction.atomic(durable=True)
 def resume_processing(*, actor: Actor) -> RightsSettings:
+    """Let the engine take steps again; requests left in progress by the pause go on."""
     row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
     row.paused_at, row.paused_reason, row.paused_by = None, "", None
     row.save()
     append_event(actor=actor, action="rights.processing_resumed", object_type="rights.settings",
                  object_id="1")
+    # Requests the pause stopped mid-way go on from their next step (done steps stay done).
+    from .tasks import process_request
+
+    waiting = list(RightsRequest.objects.filter(status=Status.IN_PROGRESS)
+                   .values_list("pk", "attempt"))
+    transaction.on_commit(lambda: [process_request.enqueue(pk, attempt)
+                                   for pk, attempt in waiting])
     return row
 
 

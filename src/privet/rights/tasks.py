@@ -1,6 +1,6 @@
 """The rights app's work on the task worker: its mail (the outbox) and the periodic housekeeping.
 
-The engine's steps (plan, export, erase...) are tasks in :mod:`.engine`.
+The engine's work is :func:`process_request`, which runs :func:`.engine.process`.
 """
 
 from __future__ import annotations
@@ -22,14 +22,18 @@ def send_rights_mail(mail_id: int) -> str:
 
 @task()
 def housekeeping() -> dict[str, int]:
-    """What is due now: close requests never verified within 7 days (and, as the other parts
-    land, remind operators of deadlines and delete expired export archives)."""
-    from . import services
+    """What is due now: close requests never verified within 7 days, delete export archives
+    whose link expired (and, as the other parts land, remind operators of deadlines)."""
+    from . import archive, services
 
-    return {"closed_unverified": services.close_unverified()}
+    return {"closed_unverified": services.close_unverified(),
+            "archives_deleted": archive.delete_expired()}
 
 
 @task()
 def process_request(request_id: int, attempt: int) -> str:
-    """Carry out a request's steps (the engine work replaces this first cut)."""
-    raise NotImplementedError("the engine's steps land with the engine work")
+    """Carry out a request's steps of ``attempt``, each once (:func:`.engine.process`); safe to
+    run again after a killed worker, and a no-op for an attempt that was replaced."""
+    from .engine import process
+
+    return process(request_id, attempt)

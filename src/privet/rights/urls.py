@@ -6,4 +6,5 @@ from . import views
 app_name = "rights"
 urlpatterns = [
     path(_("privacy/requests/verify/"), views.verify, name="verify"),
+    path(_("privacy/requests/download/"), views.download, name="download"),
 ]

@@ -100,11 +100,13 @@ def test_every_source_keeps_the_contract(name, published):
     # Erase removes what the plan said may go, keeps what it said is kept, for the same reasons.
     report = source.erase(ANNA, actor=ACTOR, request_ref=REQUEST)
     assert report.erased == plan.erasable
+    # The ledger's record keys: one per erased record, or none from a source that cannot name them.
+    assert len(report.keys) in (0, report.erased) and len(set(report.keys)) == len(report.keys)
     assert report.kept == plan.kept
     after = source.plan(ANNA)
     assert after.records == plan.kept_records and after.kept == plan.kept
     again = source.erase(ANNA, actor=ACTOR, request_ref=REQUEST)
-    assert again.erased == 0 and again.kept == plan.kept
+    assert again.erased == 0 and again.kept == plan.kept and again.keys == ()
     assert source.plan(BOB) == bob_before  # nobody else's data moved
 
     # Every audit event the source wrote names the actor and the request.
