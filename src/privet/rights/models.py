@@ -167,6 +167,9 @@ class RightsRequest(models.Model):
                                       choices=RefusalGround.choices)
     outcome = models.TextField(_("outcome"), max_length=REASON_MAX, blank=True,
                                help_text="Why it was refused or withdrawn; what was done.")
+    # Rectification: ``{attribute: new value}`` (registry.ATTRIBUTES), typed by the operator
+    # from the person's details and handed to every source that holds the attribute.
+    changes = models.JSONField(_("corrections"), default=dict, blank=True)
     # What each source did (no personal data: counts, kept reasons, rules), set by the engine.
     result = models.JSONField(_("result"), default=dict, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)

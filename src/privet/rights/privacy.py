@@ -36,6 +36,7 @@ registry.personal_data(
         "proof_asked": "contact_details",
         "outcome": "contact_details",
         "extension_reason": "contact_details",
+        "changes": "contact_details",
     },
     not_personal={
         "client": "the id of a client company of the studio, not of a person",

@@ -26,7 +26,8 @@ def housekeeping() -> dict[str, int]:
     land, remind operators of deadlines and delete expired export archives)."""
     from . import services
 
-    return {"closed_unverified": services.close_unverified()}
+    return {"closed_unverified": services.close_unverified(),
+            "reminders": services.remind_due()}
 
 
 @task()
