@@ -257,3 +257,181 @@ class ReceiptExportForm(PeriodForm):
         today = timezone.localdate()
         self.fields["start"].initial = today.replace(day=1)
         self.fields["end"].initial = today
+
+
+# --- Rights requests ---------------------------------------------------------------------------
+
+# The rights list's status filter: open (the default, the empty value), closed, or any.
+RIGHTS_OPEN = ""
+RIGHTS_CLOSED = "closed"
+RIGHTS_ANY = "all"
+
+
+class RightsFilterForm(forms.Form):
+    """The rights list's filters (GET); a value that is not a choice is left out and said."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    right = forms.ChoiceField(label=_("Right"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    soon = forms.BooleanField(label=_("Due within 7 days"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from privet.rights.models import Right, Status
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (RIGHTS_OPEN, _("Open")), (RIGHTS_CLOSED, _("Closed")), (RIGHTS_ANY, _("Any status")),
+            *Status.choices,
+        ]
+        self.fields["right"].choices = [("", _("Any right")), *Right.choices]
+
+
+def _rights_operators():
+    """Active users whose role works rights requests (the assign form's choices; one query)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    perm = Q(groups__permissions__codename="work_rights",
+             groups__permissions__content_type__app_label="panel")
+    return (get_user_model().objects.filter(is_active=True).filter(perm | Q(is_superuser=True))
+            .distinct().order_by("username"))
+
+
+class AssignForm(AriaFormMixin, forms.Form):
+    operator = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False,
+                                      empty_label=_("Nobody"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].queryset = _rights_operators()
+        self.fields["operator"].label_from_instance = lambda user: user.get_username()
+
+
+class ExtendForm(AriaFormMixin, forms.Form):
+    months = forms.TypedChoiceField(label=_("Extend by"), coerce=int,
+                                    choices=[(1, _("1 month")), (2, _("2 months"))])
+    reason = forms.CharField(label=_("Reason (the person is told it)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AskProofForm(AriaFormMixin, forms.Form):
+    what = forms.CharField(label=_("What proof is needed (the person is told it)"),
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProofReceivedForm(AriaFormMixin, forms.Form):
+    note = forms.CharField(label=_("What was received and how it was checked"),
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RefuseForm(AriaFormMixin, forms.Form):
+    ground = forms.ChoiceField(label=_("Ground"))
+    reason = forms.CharField(label=_("Reason (the person is told it)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from privet.rights.models import RefusalGround
+
+        super().__init__(*args, **kwargs)
+        self.fields["ground"].choices = RefusalGround.choices
+
+
+class WithdrawForm(AriaFormMixin, forms.Form):
+    reason = forms.CharField(label=_("How the person withdrew it (optional)"), required=False,
+                             max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PauseForm(AriaFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Why processing is paused"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EmptyForm(AriaFormMixin, forms.Form):
+    """An action with nothing to type (reprocess, carry out an erasure): errors only."""
+
+
+# Each correctable person attribute (registry.ATTRIBUTES) in words.
+ATTRIBUTE_LABELS = {
+    "name": _("Name"), "email": _("Email"), "phone": _("Phone"), "company": _("Company"),
+    "postal_address": _("Postal address"), "language": _("Language"),
+}
+
+
+class RectifyForm(AriaFormMixin, forms.Form):
+    """A rectification's corrections: one optional field per attribute a store holds, at least
+    one filled in (``change_<attribute>``)."""
+
+    def __init__(self, *args, attributes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for attribute in attributes:
+            self.fields[f"change_{attribute}"] = forms.CharField(
+                label=ATTRIBUTE_LABELS.get(attribute, attribute), required=False, max_length=254)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.fields and not any(v for k, v in data.items() if k.startswith("change_")):
+            raise forms.ValidationError(_("Give at least one corrected value."), code="empty")
+        return data
+
+    def changes(self) -> dict[str, str]:
+        return {k.removeprefix("change_"): v for k, v in self.cleaned_data.items()
+                if k.startswith("change_") and v}
+
+
+class LogRightsRequestForm(AriaFormMixin, forms.Form):
+    """A request that came by email or letter, with the day it arrived."""
+
+    right = forms.ChoiceField(label=_("Right"))
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=30)
+    details = forms.CharField(
+        label=_("Details"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What the person asked, in their words; for rectification what is wrong and "
+                    "what it should be, for objection their grounds."))
+    channel = forms.ChoiceField(label=_("Received by"))
+    language = forms.ChoiceField(
+        label=_("Language of the request"), choices=[("en", "English"), ("pl", "Polski")],
+        help_text=_("The language the person wrote in; mail to them uses it."))
+    received_on = OperatorDateField(
+        label=_("Received on"), required=False,
+        help_text=_("The day it arrived: the deadline counts from it. Empty: today."),
+        error_messages={"future": _("A request cannot be received in the future.")})
+    verified = forms.BooleanField(
+        label=_("Identity already verified"), required=False,
+        help_text=_("Tick only if you confirmed who the person is; otherwise a verification "
+                    "link is mailed to the address."))
+    verification_note = forms.CharField(
+        label=_("How the identity was verified"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from django.utils.translation import get_language
+
+        from privet.rights.models import Channel, Right
+
+        super().__init__(*args, **kwargs)
+        self.fields["right"].choices = Right.choices
+        self.fields["channel"].choices = [
+            c for c in Channel.choices if c[0] in (Channel.EMAIL, Channel.LETTER, Channel.OTHER)]
+        self.fields["language"].initial = "pl" if get_language() == "pl" else "en"
+        self.fields["received_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("verified") and not (data.get("verification_note") or "").strip():
+            self.add_error("verification_note", forms.ValidationError(
+                _("Say how the person's identity was verified."), code="required"))
+        if data.get("right") in ("rectification", "objection") and not data.get("details"):
+            self.add_error("details", forms.ValidationError(
+                _("Say what is to be corrected, or the person's grounds for objecting."),
+                code="required"))
+        return data
+
+    def received_at(self) -> datetime | None:
+        """When it arrived: now for today (or no day), else the start of that local day."""
+        day = self.cleaned_data.get("received_on")
+        if day is None or day >= timezone.localdate():
+            return None
+        return timezone.make_aware(datetime.combine(day, time.min))

@@ -16,6 +16,8 @@ class PanelAccess(models.Model):
         default_permissions = ()
         permissions = [
             ("work_enquiries", "Work enquiries: list, log, change status, add notes"),
+            ("work_rights", "Work rights requests: list, log, assign, decide, carry out"),
+            ("pause_rights", "Pause and resume the processing of rights requests"),
             ("view_audit", "See the audit log and policy versions"),
             ("manage_users", "Manage operator accounts and use the Django admin"),
         ]

@@ -8,9 +8,17 @@ A role is a Django group, kept in step with this table after every ``migrate``
 capability                    operator    privacy officer  administrator
 ============================  ==========  ===============  =============
 work_enquiries                yes         yes              yes
+work_rights                   yes         yes              yes
+pause_rights                  no          yes              yes
 view_audit                    no           yes              yes
 manage_users (Django admin)   no           no                yes
 ============================  ==========  ===============  =============
+
+Every holder of ``work_rights`` sees every rights request, assigned to them or not: a request
+is the company's duty, not one person's, and a colleague must be able to pick up an overdue one;
+assigning says who is reminded. Pausing the processing of every request (``pause_rights``) stops
+the engine for everyone, so it is the privacy officer's and the administrator's call: they
+answer for the company's handling of personal data, and an operator who sees an error asks them.
 
 Administrators also hold the model permissions the Django admin needs to manage accounts,
 second factors and lockouts (``ADMIN_MODEL_PERMISSIONS``).
@@ -26,6 +34,8 @@ PRIVACY_OFFICER = "privacy officer"
 ADMINISTRATOR = "administrator"
 
 WORK_ENQUIRIES = "panel.work_enquiries"
+WORK_RIGHTS = "panel.work_rights"
+PAUSE_RIGHTS = "panel.pause_rights"
 VIEW_AUDIT = "panel.view_audit"
 MANAGE_USERS = "panel.manage_users"
 
@@ -35,9 +45,9 @@ ROLE_LABELS = {
     ADMINISTRATOR: _("Administrator"),
 }
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATOR: [WORK_ENQUIRIES],
-    PRIVACY_OFFICER: [WORK_ENQUIRIES, VIEW_AUDIT],
-    ADMINISTRATOR: [WORK_ENQUIRIES, VIEW_AUDIT, MANAGE_USERS],
+    OPERATOR: [WORK_ENQUIRIES, WORK_RIGHTS],
+    PRIVACY_OFFICER: [WORK_ENQUIRIES, WORK_RIGHTS, PAUSE_RIGHTS, VIEW_AUDIT],
+    ADMINISTRATOR: [WORK_ENQUIRIES, WORK_RIGHTS, PAUSE_RIGHTS, VIEW_AUDIT, MANAGE_USERS],
 }
 # app_label -> actions on all of that app's models (for the Django admin), administrators only.
 ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {

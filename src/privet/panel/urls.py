@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, consent, dashboard, enquiries, outbox, policy
+from .views import audit, auth, consent, dashboard, enquiries, outbox, policy, rights
 
 app_name = "panel"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("enquiries/<int:pk>/status/", enquiries.enquiry_status, name="enquiry_status"),
     path("enquiries/<int:pk>/notes/", enquiries.enquiry_note, name="enquiry_note"),
     path("enquiries/<int:pk>/mail/<str:kind>/", enquiries.enquiry_resend_mail, name="enquiry_resend_mail"),
+    path("rights/", rights.rights_list, name="rights"),
+    path("rights/new/", rights.rights_new, name="rights-new"),
+    path("rights/pause/", rights.rights_pause, name="rights-pause"),
+    path("rights/resume/", rights.rights_resume, name="rights-resume"),
+    path("rights/<int:pk>/", rights.rights_request, name="rights-request"),
+    path("rights/<int:pk>/<str:action>/", rights.rights_action, name="rights-action"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),

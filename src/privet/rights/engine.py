@@ -43,8 +43,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from privet.audit.services import Actor, append_event
+from privet.core.bidi import has_bidi_controls
 from privet.policy.selectors import declaration_in_force
 from privet.registry import (
+    ATTRIBUTES,
     ActionReport,
     ErasureReport,
     Kept,
@@ -78,6 +80,7 @@ ACTIONS = {
     Right.WITHDRAW_CONSENT: "object",
 }
 CONSENT_ARTICLE = "6(1)(a)"
+CHANGE_MAX = 254  # a corrected value: as long as the longest field it may go to (an email)
 
 
 def subject_of(request: RightsRequest) -> SubjectQuery:
@@ -118,16 +121,55 @@ def plan_request(request: RightsRequest) -> RequestPlan:
     return RequestPlan(request, tuple(s.plan(subject) for s in sources_for(request)))
 
 
+def correctable_attributes(request: RightsRequest) -> list[str]:
+    """The attributes (:data:`~privet.registry.ATTRIBUTES`) that some source the request reaches
+    can correct, sorted: what a rectification form offers."""
+    return sorted(set().union(*(s.attributes for s in sources_for(request))) & ATTRIBUTES)
+
+
+def clean_changes(request: RightsRequest, changes: Any) -> dict[str, str]:
+    """``{attribute: new value}`` for a rectification, checked: known attributes that a source
+    holds, text values without control characters, at least one. Raises
+    :class:`~.errors.InvalidRequest` (nothing stored)."""
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidRequest("Give at least one corrected value for a rectification.")
+    allowed = set(correctable_attributes(request))
+    cleaned: dict[str, str] = {}
+    for attribute, value in changes.items():
+        if attribute not in allowed:
+            raise InvalidRequest(f"No store can correct {attribute!r}; correctable: "
+                                 f"{', '.join(sorted(allowed)) or 'none'}.")
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidRequest(f"The new value of {attribute!r} must be text.")
+        value = value.strip()
+        if len(value) > CHANGE_MAX or has_bidi_controls(value) or "\x00" in value:
+            raise InvalidRequest(f"The new value of {attribute!r} is too long or holds a "
+                                 f"control character.")
+        cleaned[attribute] = value
+    return cleaned
+
+
 @transaction.atomic(durable=True)
-def start(*, request: RightsRequest, actor: Actor) -> RightsRequest:
-    """The operator saw the plan and carries the request out: in progress, work queued."""
+def start(*, request: RightsRequest, actor: Actor,
+          changes: dict[str, str] | None = None) -> RightsRequest:
+    """The operator saw the plan and carries the request out: in progress, work queued.
+
+    A rectification needs ``changes`` (``{attribute: new value}``), stored on the request for
+    the engine's steps; other rights take none."""
     from .services import _transition, is_paused
 
     if is_paused():
         raise ProcessingPaused("Processing of rights requests is paused; resume it first.")
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
+    fields: dict[str, Any] = {"started_at": timezone.now()}
+    audit: dict[str, Any] = {}
+    if request.right == Right.RECTIFICATION:
+        fields["changes"] = clean_changes(request, changes)
+        audit["fields"] = sorted(fields["changes"])  # which attributes, never the values
+    elif changes:
+        raise InvalidRequest("Only a rectification carries corrected values.")
     request = _transition(request, Status.IN_PROGRESS, actor=actor, action="rights.started",
-                          started_at=timezone.now())
+                          details=audit, **fields)
     _queue(request)
     return request
 

@@ -135,9 +135,6 @@ class RightsRequest(models.Model):
     visitor_id = models.CharField(_("visitor id"), max_length=VISITOR_ID_MAX, blank=True)
     # What to correct and why (rectification), the grounds (objection), or anything else.
     details = models.TextField(_("details"), max_length=DETAILS_MAX, blank=True)
-    # Rectification: the corrections to make, by person attribute (privet.registry.ATTRIBUTES),
-    # e.g. {"name": "Anna Nowak"}: what the engine hands every source's ``rectify``.
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
     # For data the studio holds as a client's processor: the client it belongs to ("" = own).
     client = models.CharField(_("client"), max_length=64, blank=True)
@@ -170,6 +167,9 @@ class RightsRequest(models.Model):
                                       choices=RefusalGround.choices)
     outcome = models.TextField(_("outcome"), max_length=REASON_MAX, blank=True,
                                help_text="Why it was refused or withdrawn; what was done.")
+    # Rectification: ``{attribute: new value}`` (registry.ATTRIBUTES), typed by the operator
+    # from the person's details and handed to every source that holds the attribute.
+    changes = models.JSONField(_("corrections"), default=dict, blank=True)
     # What each source did (no personal data: counts, kept reasons, rules), set by the engine.
     result = models.JSONField(_("result"), default=dict, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)

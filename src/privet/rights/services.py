@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,7 +18,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from privet.audit.services import Actor, append_event
@@ -36,6 +36,7 @@ from .errors import (
 from .models import (
     DETAILS_MAX,
     EMAIL_MAX,
+    OPEN_STATUSES,
     PHONE_MAX,
     REASON_MAX,
     VISITOR_ID_MAX,
@@ -408,6 +409,58 @@ def assign(*, request: RightsRequest, operator: AbstractBaseUser | None,
                  details={"operator": operator.get_username() if operator else ""})
     request.refresh_from_db()
     return request
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+# Statuses whose deadline an operator is reminded of: open and past verification (an unverified
+# request is the person's to confirm, and closes itself).
+REMINDED_STATUSES = tuple(s for s in OPEN_STATUSES if s != Status.UNVERIFIED)
+
+
+def reminder_threshold(due_on: date, today: date) -> date | None:
+    """The day of the latest reminder threshold reached by ``today`` for a request due on
+    ``due_on``: ``due_on`` less 7, 2 or 0 days (:data:`~.deadlines.REMIND_DAYS_BEFORE`), or the
+    day after it (overdue); ``None`` before the first. A request needs a reminder when it has had
+    none since that day, so each threshold is reminded once, a job that missed days reminds
+    once for the latest, and a moved deadline starts afresh."""
+    days = [due_on - timedelta(days=n) for n in sorted(deadlines.REMIND_DAYS_BEFORE, reverse=True)]
+    days.append(due_on + timedelta(days=1))
+    reached = [d for d in days if d <= today]
+    return reached[-1] if reached else None
+
+
+def remind_due(today: date | None = None) -> int:
+    """Queue one reminder mail (:attr:`~.models.MailKind.REMINDER`, to the assigned operator) for
+    each open, verified-or-later request that reached a reminder threshold since its last
+    reminder (a periodic job: ``tasks.housekeeping``). Never twice the same day: ``reminded_on``
+    is set in the mail's transaction, conditionally, so two workers running the job at once
+    queue one. Returns how many were queued."""
+    today = today or deadlines.local_today()
+    horizon = today + timedelta(days=max(deadlines.REMIND_DAYS_BEFORE))
+    candidates = (RightsRequest.objects.filter(status__in=REMINDED_STATUSES, due_on__lte=horizon)
+                  .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
+                  .values_list("pk", "due_on", "reminded_on"))
+    queued = 0
+    for pk, due_on, reminded_on in candidates.iterator():
+        threshold = reminder_threshold(due_on, today)
+        if threshold is None or (reminded_on is not None and reminded_on >= threshold):
+            continue
+        with transaction.atomic():
+            claimed = RightsRequest.objects.filter(
+                Q(reminded_on__isnull=True) | Q(reminded_on__lt=threshold),
+                pk=pk, status__in=REMINDED_STATUSES, due_on=due_on,
+            ).update(reminded_on=today)
+            if not claimed:
+                continue  # another worker reminded it, or it changed meanwhile
+            request = RightsRequest.objects.get(pk=pk)
+            queue_mail(request, MailKind.REMINDER)
+            append_event(actor="system:rights", action="rights.reminded", obj=request,
+                         subject=request.email,
+                         details={"right": request.right,
+                                  "days_left": deadlines.days_left(request.due_on, today)})
+            queued += 1
+    return queued
 
 
 # --- the pause switch --------------------------------------------------------------------------

@@ -23,11 +23,12 @@ def send_rights_mail(mail_id: int) -> str:
 @task()
 def housekeeping() -> dict[str, int]:
     """What is due now: close requests never verified within 7 days, delete export archives
-    whose link expired (and, as the other parts land, remind operators of deadlines)."""
+    whose link expired, and remind operators of deadlines."""
     from . import archive, services
 
     return {"closed_unverified": services.close_unverified(),
-            "archives_deleted": archive.delete_expired()}
+            "archives_deleted": archive.delete_expired(),
+            "reminders": services.remind_due()}
 
 
 @task()

@@ -33,3 +33,27 @@ def demo_outbox() -> bool:
     from privet.core import demo_outbox as outbox
 
     return outbox.enabled()
+
+
+@register.filter
+def days_until(day, today) -> int:
+    """Whole days from ``today`` to ``day`` (0 on the day, negative after it)."""
+    return (day - today).days if day and today else 0
+
+
+@register.filter
+def abs_days(n: int) -> int:
+    return abs(int(n))
+
+
+@register.filter
+def mail_state(state: str) -> str:
+    """A rights mail row's state ("sent") in words."""
+    from django.utils.translation import pgettext
+
+    words = {"pending": pgettext("mail state", "waiting to be sent"),
+             "sending": pgettext("mail state", "being sent"),
+             "sent": pgettext("mail state", "sent"),
+             "failed": pgettext("mail state", "not sent"),
+             "uncertain": pgettext("mail state", "may have been sent")}
+    return words.get(state, state)

@@ -41,8 +41,10 @@ def test_the_dashboard_shows_open_enquiries_with_their_age(operator_client):
     assert "Jan Kowalski" in text and "3 days" in text
     assert "Anna Closed" not in text  # closed is not open
     assert page.context["open_total"] == 1
-    # Placeholders for later issues say what will come, with no invented numbers.
-    assert "Rights requests due" in text and "Arrives with the rights portal" in text
+    # Placeholders for later issues say what will come, with no invented numbers; rights
+    # requests have their own card now.
+    assert "Retention runs" in text and "Arrives with the retention engine" in text
+    assert "Rights requests due" not in text and 'href="/panel/rights/?overdue=on"' in text
 
 
 def test_the_list_searches_and_filters(operator_client):

@@ -73,6 +73,12 @@ ENGLISH = [
     "acknowledgement", "password+totp", "anonymous", "stage",
     # object names
     "receipt 1", " by ",
+    # the rights pages (issue 10)
+    "Rights requests", "Right", "Due", "Overdue", "Carry out", "Kept", "Erased",
+    "Awaiting verification", "Verified", "Failed", "Completed", "Letter", "Deadline",
+    "Assign", "Refuse", "Processing", "days left", "overdue by", "Contact details",
+    "rights.logged", "rights.verified", "rights.extended", "contact_details",
+    "after the contract ends", "Reason", "Ground", "Why",
 ]
 ENGLISH_RE = re.compile("|".join(
     (r"(?<![\w.:-])" if p[0].isalnum() else "") + re.escape(p) + (r"(?![\w-])" if p[-1].isalnum() else "")
@@ -181,11 +187,43 @@ def polish(url: str) -> str:
     return url if url.startswith("/pl/") else "/pl" + url
 
 
+def rights_pages() -> list[str]:
+    """Rights requests in the states an operator meets (a plan, a failure, a result, a
+    rectification, one waiting for proof, one overdue), with processing paused."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privet.rights import services as rights
+
+    def logged(right: str, **extra):
+        return rights.log_request(right=right, email="anna@example.com", actor="test",
+                                  channel="letter", verified=True,
+                                  verification_note="podpisany list", **extra)
+
+    erasure = logged("erasure", received_at=timezone.now() - timedelta(days=40))
+    rectification = logged("rectification", details="Nazwisko: Nowak.")
+    waiting = rights.ask_for_proof(request=logged("access"), what="Kopia umowy.", actor="test")
+    failed = logged("restriction")
+    done = logged("erasure")
+    type(done).objects.filter(pk=failed.pk).update(status="failed", error="OperationalError")
+    type(done).objects.filter(pk=done.pk).update(status="completed", result={
+        "sources": {"enquiries": {"records": 2, "holdings": {"contact_details": 2}, "erased": 1,
+                                  "kept": [{"records": 1, "reason": "Projekt.",
+                                            "rules": ["project_data/delivery after contract_end"]}]}},
+        "recipients_notified": [], "archive": False})
+    rights.extend(request=rectification, months=1, reason="Wiele źródeł.", actor="test")
+    rights.pause_processing(reason="Błąd w nocy.", actor="test")
+    return ["/panel/rights/", "/panel/rights/?status=closed&right=erasure&overdue=on&mine=on",
+            "/panel/rights/?status=bogus", "/panel/rights/new/",
+            *(f"/panel/rights/{r.pk}/" for r in (erasure, rectification, waiting, failed, done))]
+
+
 def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client, demo_like):
     pages = ["/panel/", "/panel/enquiries/", "/panel/enquiries/?mail=unsent", "/panel/enquiries/new/",
              f"/panel/enquiries/{demo_like.pk}/", "/panel/audit/",
              "/panel/audit/?action=enquiry.mail_not_sent", "/panel/consent/",
-             f"/panel/consent/?visitor={VISITOR}", *admin_pages()]
+             f"/panel/consent/?visitor={VISITOR}", *rights_pages(), *admin_pages()]
     found = {}
     for url in pages:
         response = superuser_client.get(polish(url))

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rightsrequest',
             name='changes',
-            field=models.JSONField(blank=True, default=dict, verbose_name='changes'),
+            field=models.JSONField(blank=True, default=dict, verbose_name='corrections'),
         ),
     ]

@@ -23,9 +23,9 @@ from .engine_data import person, store_data, verified
 pytestmark = pytest.mark.django_db
 
 
-def carry_out(request: RightsRequest) -> RightsRequest:
+def carry_out(request: RightsRequest, changes: dict | None = None) -> RightsRequest:
     """Start the request as an operator does and run its task (as the worker would)."""
-    engine.start(request=request, actor="test:operator")
+    engine.start(request=request, actor="test:operator", changes=changes)
     engine.process(request.pk, request.attempt)
     request.refresh_from_db()
     return request
@@ -160,8 +160,7 @@ def test_rectification_restriction_and_objection_act_on_each_source(published):
     anna = person(1)
     store_data(anna, published, project=False)
     request = verified("rectification", anna, details="My name is Anna Nowak now.")
-    RightsRequest.objects.filter(pk=request.pk).update(changes={"name": "Anna Nowak"})
-    request = carry_out(request)
+    request = carry_out(request, changes={"name": "Anna Nowak"})
     assert request.status == Status.COMPLETED
     assert request.result["sources"]["enquiries"]["changed"] == 1
     assert set(Enquiry.objects.filter(email=anna.email).values_list("name", flat=True)) == {

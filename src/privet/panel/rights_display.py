@@ -1,0 +1,107 @@
+"""A rights request's plan and result as the panel shows them: in the declaration's words.
+
+The engine speaks in ids (a category ``contact_details``, a rule ``contact_details/enquiries
+after enquiry_closed``); an operator reads the declaration's labels in the panel's language
+("Contact details", "Enquiries: 12 months after the enquiry is closed without a contract").
+An id the declaration in force does not know is shown as it is, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import get_language
+
+from privet.policy.rendering import describe_rule
+from privet.policy.schema import Declaration
+from privet.registry import Kept, RuleRef, SourcePlan
+
+RULE_RE = re.compile(r"^(?P<category>\S+)/(?P<purpose>\S+) after (?P<after>\S+)$")
+
+
+def _lang() -> str:
+    return "pl" if (get_language() or "en").startswith("pl") else "en"
+
+
+def category_label(declaration: Declaration | None, category: str) -> str:
+    if declaration is not None:
+        for c in declaration.categories:
+            if c.id == category:
+                return c.label.get(_lang())
+    return category
+
+
+def rule_label(declaration: Declaration | None, rule: RuleRef | str) -> str:
+    """A declared rule in words: "Contact details, Enquiries: 12 months after ...". """
+    if isinstance(rule, str):
+        match = RULE_RE.match(rule)
+        if not match:
+            return rule
+        rule = RuleRef(match["category"], match["purpose"], match["after"])
+    if declaration is None:
+        return str(rule)
+    lang = _lang()
+    for r in declaration.retention:
+        if (r.category, r.purpose, r.after) == (rule.category, rule.purpose, rule.after):
+            purpose = next((p.label.get(lang) for p in declaration.purposes if p.id == r.purpose),
+                           r.purpose)
+            return (f"{category_label(declaration, r.category)}, {purpose}: "
+                    f"{describe_rule(r, lang)}")
+    return str(rule)
+
+
+@dataclass(frozen=True)
+class KeptRow:
+    records: int
+    reason: str
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoreTable:
+    """One store's part of a plan or a result, ready for the template."""
+
+    source: str
+    records: int = 0
+    holdings: list[tuple[str, int]] = field(default_factory=list)
+    kept: list[KeptRow] = field(default_factory=list)
+    restricted: int = 0
+    erased: int | None = None
+    changed: int | None = None
+
+
+def _kept_rows(declaration: Declaration | None, kept: Any) -> list[KeptRow]:
+    rows = []
+    for k in kept or ():
+        if isinstance(k, Kept):
+            rows.append(KeptRow(k.records, k.reason, [rule_label(declaration, r) for r in k.rules]))
+        elif isinstance(k, dict):
+            rows.append(KeptRow(int(k.get("records") or 0), str(k.get("reason") or ""),
+                                [rule_label(declaration, r) for r in k.get("rules") or ()]))
+    return rows
+
+
+def plan_tables(declaration: Declaration | None, plans: tuple[SourcePlan, ...]) -> list[StoreTable]:
+    return [StoreTable(
+        source=p.source, records=p.records,
+        holdings=[(category_label(declaration, c), n) for c, n in p.holdings.items()],
+        kept=_kept_rows(declaration, p.kept), restricted=p.restricted,
+    ) for p in plans]
+
+
+def result_tables(declaration: Declaration | None, result: dict[str, Any]) -> list[StoreTable]:
+    """``request.result["sources"]`` (the engine's layout, see the rights brief) as tables."""
+    tables = []
+    for name, part in (result.get("sources") or {}).items():
+        if not isinstance(part, dict):
+            continue
+        tables.append(StoreTable(
+            source=name, records=int(part.get("records") or 0),
+            holdings=[(category_label(declaration, c), n)
+                      for c, n in (part.get("holdings") or {}).items()],
+            kept=_kept_rows(declaration, part.get("kept")),
+            erased=part.get("erased"), changed=part.get("changed"),
+        ))
+    return tables
