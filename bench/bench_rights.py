@@ -27,7 +27,8 @@ a query on a table of personal data has no index to serve it (EXPLAINed again wi
 ``enable_seqscan = off``, it still shows a Seq Scan), which a scaled-down run catches too.
 
 PRIVET_BENCH_PG (default postgres://postgres@127.0.0.1:5432) names the server; without a
-reachable PostgreSQL the bench says so and is skipped.
+reachable PostgreSQL the bench says so and is skipped. PRIVET_BENCH_GOALS=off reports the time
+goals without failing on them (the suite's tiny run, on a busy machine); the plans still count.
 """
 
 from __future__ import annotations
@@ -575,7 +576,12 @@ def check_plans(i: int) -> tuple[list[str], int]:
             relation = node.get("Relation Name", "")
             if node["Node Type"] == "Seq Scan" and sizes.get(relation, 0) > SEQ_SCAN_LIMIT:
                 problems.append(f"Seq Scan on {relation} (~{sizes[relation]:,.0f} rows): {sql[:160]}")
-        _, strict = explain(sql, analyze=False, seqscan=False)
+        strict_text, strict = explain(sql, analyze=False, seqscan=False)
+        if any(n["Node Type"] == "Seq Scan" and person_table(n.get("Relation Name", ""))
+               for n in nodes):
+            # A table small enough to read whole (a scaled-down run): the index it would use.
+            print("   with enable_seqscan = off (the index for a big table):")
+            print("\n".join("     " + line for line in strict_text.splitlines()))
         for node in strict:
             relation = node.get("Relation Name", "")
             if node["Node Type"] == "Seq Scan" and person_table(relation):
@@ -629,6 +635,9 @@ def measure(people: int, sample: int) -> bool:
     for problem in problems:
         print(f"  FAIL {problem}")
     connection.close()
+    if os.environ.get("PRIVET_BENCH_GOALS") == "off":
+        print("time goals reported, not enforced (PRIVET_BENCH_GOALS=off); the plan check is")
+        return not problems
     return ok and not problems
 
 
