@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -118,8 +119,11 @@ class Enquiry(models.Model):
             # The panel's list filtered by status, newest first (selectors.search_enquiries,
             # open_enquiries), and the dashboard's counts per status.
             models.Index(fields=["status", "received_at"], name="enq_status_received_idx"),
-            # The rights engine finds one person's enquiries by email (EnquirySource.find).
-            models.Index(fields=["email"], name="enq_email_idx"),
+            # The rights engine finds one person's enquiries by email, ignoring case
+            # (selectors.enquiries_of_subject: UPPER(email) = UPPER(%s), which an index on the
+            # plain column cannot serve). By phone: enq_phone_digits_idx (PostgreSQL only,
+            # migration 0009), on the phone's digits.
+            models.Index(Upper("email"), name="enq_email_upper_idx"),
             # Retention: closed enquiries past 12 months (RetentionTarget.candidates of the
             # targets in privacy.py filter on closed_at).
             models.Index(fields=["status", "closed_at"], name="enq_status_closed_idx"),

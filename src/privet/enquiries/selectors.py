@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connections
+from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -173,6 +174,10 @@ def enquiry_history(enquiry: Enquiry) -> list[HistoryEntry]:
 
 # The shortest phone number a rights request may search by: fewer digits would find strangers.
 MIN_PHONE_DIGITS = 7
+# A phone's digits on PostgreSQL, exactly the expression of the index enq_phone_digits_idx
+# (enquiries migration 0009): the planner uses the index only for a query that repeats it.
+PHONE_DIGITS = Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace",
+                    output_field=CharField())
 
 
 def enquiries_of_subject(subject: SubjectQuery) -> QuerySet[Enquiry]:
@@ -183,10 +188,18 @@ def enquiries_of_subject(subject: SubjectQuery) -> QuerySet[Enquiry]:
     finds someone else's. Enquiries are the studio's own data, so ``subject.client`` is ignored.
     """
     match = Q(pk__in=[])
+    enquiries = Enquiry.objects.all()
     if subject.email:
-        match |= Q(email__iexact=subject.email.strip())
+        match |= Q(email__iexact=subject.email.strip())  # index enq_email_upper_idx
     if subject.phone:
         digits = "".join(ch for ch in subject.phone if ch.isascii() and ch.isdigit())
         if len(digits) >= MIN_PHONE_DIGITS:
-            match |= Q(phone__regex=r"^\D*" + r"\D*".join(digits) + r"\D*$")
-    return Enquiry.objects.filter(match).order_by("received_at", "pk")
+            if connections[enquiries.db].vendor == "postgresql":
+                # The same match, as the phone's digits (every non-digit removed) equal to
+                # these: the expression index enq_phone_digits_idx (migration 0009) finds them
+                # among millions of enquiries without reading the table.
+                enquiries = enquiries.alias(phone_digits=PHONE_DIGITS)
+                match |= Q(phone_digits=digits)
+            else:
+                match |= Q(phone__regex=r"^\D*" + r"\D*".join(digits) + r"\D*$")
+    return enquiries.filter(match).order_by("received_at", "pk")

@@ -200,6 +200,9 @@ class RightsRequest(models.Model):
             models.Index(fields=["status", "received_at"], name="rights_status_received_idx"),
             # Retention: closed requests counted from closed_at.
             models.Index(fields=["closed_at"], name="rights_closed_idx"),
+            # One person's earlier requests, by the email they proved (privacy.RightsRequestSource:
+            # plan, export), among every request ever answered.
+            models.Index(fields=["email"], name="rights_email_idx"),
         ]
 
     def __str__(self) -> str:
