@@ -21,8 +21,9 @@ server may or may not have the mail, so it is marked :attr:`~privet.core.models.
 after the claim is conditional on the row still being this worker's: a worker that lost its
 claim (it froze past its lease and another took over) stops before the end of the message.
 
-:class:`Outbox` is parametrised by the app's row model, the audit action prefix (``enquiry`` ->
-``enquiry.mail_sent``) and how to find the audited object (and, optionally, the person) of a row.
+:class:`Outbox` is parametrised by the app's row model, its three audit actions (sent, not
+sent, uncertain: ``enquiry.mail_sent``...) and how to find the audited object (and, optionally,
+the person) of a row.
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ class Outbox:
     """One app's outbox: its row model, its audit actions' prefix, and what a row is about."""
 
     model: type[OutboxMail]
-    action_prefix: str
+    # The audit actions of the three ends, written out (each app labels its own in
+    # privet.audit.actions): e.g. "enquiry.mail_sent", "enquiry.mail_not_sent", "...uncertain".
+    sent_action: str
+    not_sent_action: str
+    uncertain_action: str
     owner: Callable[[Any], models.Model]  # the audited object of a row (the enquiry, the request)
     subject: Callable[[Any], str] | None = None  # the person it is about, pseudonymised by the log
     lease: timedelta = SENDING_LEASE
@@ -163,9 +168,9 @@ class Outbox:
             mail.refresh_from_db()
         return bool(done)
 
-    def _audit(self, mail: OutboxMail, what: str, actor: str, details: dict[str, Any]) -> None:
+    def _audit(self, mail: OutboxMail, action: str, actor: str, details: dict[str, Any]) -> None:
         extra = {"subject": self.subject(mail)} if self.subject else {}
-        append_event(actor=actor, action=f"{self.action_prefix}.{what}", obj=self.owner(mail),
+        append_event(actor=actor, action=action, obj=self.owner(mail),
                      details={"mail": mail.kind, **details}, **extra)
 
     def mark_sent(self, *, mail: OutboxMail, recipients: int, actor: str = actors.WORKER) -> None:
@@ -176,7 +181,7 @@ class Outbox:
         worker wrote meanwhile (this one was frozen past its lease and then heard the answer)."""
         with transaction.atomic(durable=True):
             if self._finish(mail, MailState.SENT, only_from=(MailState.PENDING, MailState.UNCERTAIN)):
-                self._audit(mail, "mail_sent", actor,
+                self._audit(mail, self.sent_action, actor,
                             {"attempts": mail.attempts, "recipients": recipients})
 
     def mark_failed(self, *, mail: OutboxMail, error: str, actor: str = actors.WORKER) -> None:
@@ -186,7 +191,7 @@ class Outbox:
         """
         with transaction.atomic(durable=True):
             if self._finish(mail, MailState.FAILED, error, only_from=(MailState.PENDING,)):
-                self._audit(mail, "mail_not_sent", actor,
+                self._audit(mail, self.not_sent_action, actor,
                             {"error": mail.error, "attempts": mail.attempts})
 
     def mark_uncertain(self, *, mail: OutboxMail, actor: str = actors.WORKER) -> None:
@@ -195,7 +200,7 @@ class Outbox:
         decide whether to send it again (with the same Message-ID); never sent again by itself."""
         with transaction.atomic(durable=True):
             if self._finish(mail, MailState.UNCERTAIN, only_from=(MailState.PENDING,)):
-                self._audit(mail, "mail_uncertain", actor, {"attempts": mail.attempts})
+                self._audit(mail, self.uncertain_action, actor, {"attempts": mail.attempts})
 
     def record_sent(self, mail: OutboxMail, recipients: int) -> None:
         """Mark the mail sent. The server took it, so a database that is away now is waited for

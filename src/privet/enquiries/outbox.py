@@ -16,8 +16,9 @@ from privet.core.outbox import ClaimLost, Outbox  # noqa: F401 (ClaimLost: calle
 
 from .models import SENDING_LEASE, Enquiry, MailKind, OutgoingMail
 
-OUTBOX = Outbox(model=OutgoingMail, action_prefix="enquiry", owner=lambda mail: mail.enquiry,
-                lease=SENDING_LEASE)
+OUTBOX = Outbox(model=OutgoingMail, owner=lambda mail: mail.enquiry, lease=SENDING_LEASE,
+                sent_action="enquiry.mail_sent", not_sent_action="enquiry.mail_not_sent",
+                uncertain_action="enquiry.mail_uncertain")
 
 
 def claim_mail(*, enquiry_id: int, kind: str, holder: str) -> OutgoingMail | None:

@@ -13,8 +13,9 @@ from privet.core.outbox import Outbox
 
 from .models import RightsMail
 
-OUTBOX = Outbox(model=RightsMail, action_prefix="rights", owner=lambda mail: mail.request,
-                subject=lambda mail: mail.request.email)
+OUTBOX = Outbox(model=RightsMail, owner=lambda mail: mail.request,
+                subject=lambda mail: mail.request.email, sent_action="rights.mail_sent",
+                not_sent_action="rights.mail_not_sent", uncertain_action="rights.mail_uncertain")
 
 
 def claim_mail(*, mail_id: int, holder: str) -> RightsMail | None:
