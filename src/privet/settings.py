@@ -158,6 +158,7 @@ MIDDLEWARE = [
     # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
     # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
     "privet.consent.middleware.ConsentApiMiddleware",
+    "privet.rights.middleware.RightsApiMiddleware",  # size, type and rate limits of the rights API
     "privet.middleware.RejectUndecodableTextMiddleware",  # no mojibake from invalid UTF-8
     "privet.middleware.RejectNulBytesMiddleware",  # before anything queries with request data
     "csp.middleware.CSPMiddleware",
@@ -397,6 +398,10 @@ PRIVET_DRIFT_APPS = env_list("PRIVET_DRIFT_APPS", "") or None
 PRIVET_OPERATOR_EMAILS = env_list("PRIVET_OPERATOR_EMAILS", "")
 PRIVET_ENQUIRY_RATE_LIMIT = int(os.environ.get("PRIVET_ENQUIRY_RATE_LIMIT", 10))
 PRIVET_ENQUIRY_RATE_WINDOW = int(os.environ.get("PRIVET_ENQUIRY_RATE_WINDOW", 600))
+# The rights portal and API (requests and "ask for a new link"), per client and window, in the
+# shared cache like the contact form's.
+PRIVET_RIGHTS_RATE_LIMIT = int(os.environ.get("PRIVET_RIGHTS_RATE_LIMIT", 5))
+PRIVET_RIGHTS_RATE_WINDOW = int(os.environ.get("PRIVET_RIGHTS_RATE_WINDOW", 600))
 # ALTCHA proof-of-work: challenges signed with a key derived from SECRET_KEY; solved challenges are
 # single-use (replay protection in the shared cache above).
 ALTCHA_HMAC_SECRET = os.environ.get("PRIVET_ALTCHA_HMAC_SECRET") or (

@@ -60,6 +60,10 @@ ACTION_LABELS = {
     "panel.recovery_code_used": pgettext_lazy("audit action", "Signed in with a recovery code"),
     "policy.published": pgettext_lazy("audit action", "Policy version published"),
     "rights.received": pgettext_lazy("audit action", "Rights request received"),
+    "rights.mail_sent": pgettext_lazy("audit action", "Mail about a rights request sent"),
+    "rights.mail_not_sent": pgettext_lazy("audit action", "Mail about a rights request not sent"),
+    "rights.mail_uncertain": pgettext_lazy(
+        "audit action", "Mail about a rights request may have been sent"),
     "rights.logged": pgettext_lazy("audit action", "Rights request logged in the panel"),
     "rights.verified": pgettext_lazy("audit action", "Rights request verified"),
     "rights.link_requested": pgettext_lazy("audit action", "New verification link asked for"),

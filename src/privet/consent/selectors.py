@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -202,3 +204,15 @@ def receipts_between(*, since: date, until: date) -> QuerySet[ConsentReceipt]:
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz)
     return ConsentReceipt.objects.filter(created_at__gte=start, created_at__lt=end).order_by(
         "created_at", "id")
+
+
+# The essential cookie the banner writes: "<visitor id, 32 hex>.<purposes hash>.<grants>".
+CONSENT_COOKIE = "privet_consent"
+_COOKIE_VISITOR = re.compile(r"^([0-9a-f]{32})\.")
+
+
+def visitor_id_from_cookie(cookies: Mapping[str, str]) -> str:
+    """The visitor id in the browser's own ``privet_consent`` cookie, or "" (no query): how the
+    rights portal finds this browser's consent receipts without the person typing an id."""
+    match = _COOKIE_VISITOR.match(cookies.get(CONSENT_COOKIE, ""))
+    return match.group(1) if match else ""

@@ -17,6 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# The outbox row's fields and states are shared with the other apps that mail (privet.core);
+# named here too, where migrations and callers have always found them.
+from privet.core.models import SENDING_LEASE, MailState, OutboxMail, new_message_id  # noqa: F401
+
 # Form limits, shared by the model, the public form and the panel's form.
 NAME_MAX = 100
 COMPANY_MAX = 150
@@ -224,16 +228,6 @@ class MailKind(models.TextChoices):
     OPERATORS = "operators", _("Notice to operators")
 
 
-class MailState(models.TextChoices):
-    PENDING = "pending", _("Waiting to be sent")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Not sent")
-    # The worker stopped (killed, or the connection dropped) after handing the mail to the mail
-    # server and before hearing whether it took it: it may have arrived. Not sent again by
-    # itself (that could deliver it twice); an operator decides (outbox.mark_mail_uncertain).
-    UNCERTAIN = "uncertain", _("May have been sent")
-
-
 # Failures an operator can put right, by the error recorded, with what to do: the panel shows
 # this instead of the error's class name.
 MAIL_ERRORS_EXPLAINED = {
@@ -244,22 +238,9 @@ MAIL_ERRORS_EXPLAINED = {
 # A pending mail older than this was not sent when it should have been: the queue refused it,
 # the worker is down or was killed mid-send. The panel shows it beside the failed ones.
 STUCK_AFTER = timedelta(minutes=10)
-# How long one worker owns a mail it started sending (its retries take about two minutes): no
-# other worker sends the same mail meanwhile, and after it one may (the first one died).
-SENDING_LEASE = timedelta(minutes=5)
 
 
-def new_message_id() -> str:
-    """A new ``Message-ID`` (RFC 5322) for an outbox row, on the sender address's domain: stored
-    with the row, so every attempt at the same mail carries the same one and a receiving system
-    that drops duplicates by Message-ID shows a mail sent twice once."""
-    from email.utils import make_msgid
-
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "localhost"
-    return make_msgid(idstring="privet", domain=domain)
-
-
-class OutgoingMail(models.Model):
+class OutgoingMail(OutboxMail):
     """One mail about an enquiry, written in the enquiry's own transaction (a transactional outbox).
 
     The row exists before anything is queued, so a mail cannot be lost between the commit and the
@@ -271,25 +252,7 @@ class OutgoingMail(models.Model):
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="mail",
                                 verbose_name=_("enquiry"))
     kind = models.CharField(_("mail"), max_length=20, choices=MailKind.choices)
-    state = models.CharField(_("state"), max_length=10, choices=MailState.choices,
-                             default=MailState.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    # The exception's class name only: SMTP errors quote the recipients' addresses.
-    error = models.CharField(_("error"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    queued_at = models.DateTimeField(_("queued"), default=timezone.now,
-                                     help_text="When it was last handed to the task queue.")
-    # Set while a worker owns the mail (a lease of SENDING_LEASE, renewed at every attempt).
-    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
-    # The worker that claimed it (its id; core.leases knows whether it is alive): another worker
-    # leaves the mail alone while that lease holds, and takes it over once it lapsed.
-    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True, default="")
-    # Set (committed) just before the end of the message goes to the mail server, cleared when
-    # the server refuses it: a claim found with this set after its worker stopped is UNCERTAIN.
-    handed_at = models.DateTimeField(_("handed to the mail server"), null=True, blank=True)
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True,
-                                  default=new_message_id)
-    finished_at = models.DateTimeField(_("sent or given up"), null=True, blank=True)
+    # state, attempts, error, times, claim, hand-over, Message-ID: privet.core.models.OutboxMail
 
     class Meta:
         ordering = ["-queued_at", "-pk"]

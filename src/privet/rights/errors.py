@@ -37,3 +37,10 @@ class ProcessingPaused(PrivetError):
 
     code = "processing_paused"
     status = 409
+
+
+class NoOperatorAddress(PrivetError):
+    """A reminder with nobody to go to: no operator has an email address."""
+
+    code = "no_operator_address"
+    status = 503

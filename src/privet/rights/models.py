@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from privet.core.models import OutboxMail
+
 EMAIL_MAX = 254
 PHONE_MAX = 30
 VISITOR_ID_MAX = 64
@@ -338,9 +340,10 @@ class MailKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder to the operator")
 
 
-class RightsMail(models.Model):
+class RightsMail(OutboxMail):
     """One mail about a request, written in the transaction of the change it tells of (the
-    same transactional outbox as enquiries' mail: :mod:`privet.enquiries.outbox`). It holds no
+    same transactional outbox as enquiries' mail: :mod:`privet.core.outbox`, here
+:mod:`.outbox`). It holds no
     address; the sender reads it from the request (or the assigned operator) when it sends.
 
     ``seq`` lets one kind be sent more than once (a second verification link, a reminder per
@@ -350,16 +353,7 @@ class RightsMail(models.Model):
     request = models.ForeignKey(RightsRequest, on_delete=models.CASCADE, related_name="mail")
     kind = models.CharField(_("mail"), max_length=20, choices=MailKind.choices)
     seq = models.PositiveSmallIntegerField(default=1)
-    state = models.CharField(_("state"), max_length=10, default="pending")
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    error = models.CharField(_("error"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
-    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
-    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True, default="")
-    handed_at = models.DateTimeField(_("handed to the mail server"), null=True, blank=True)
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
-    finished_at = models.DateTimeField(_("sent or given up"), null=True, blank=True)
+    # state, attempts, error, times, claim, hand-over, Message-ID: privet.core.models.OutboxMail
 
     class Meta:
         ordering = ["-queued_at", "-pk"]

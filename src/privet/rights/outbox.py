@@ -1,31 +1,25 @@
-"""Sending a rights request's mail (first cut: claim, send, mark; the intake work replaces it
-with the enquiries outbox's exactly-once machinery)."""
+"""The rights requests' mail outbox: :class:`privet.core.outbox.Outbox` over
+:class:`~.models.RightsMail`, audited as ``rights.mail_*`` on the request.
+
+:func:`~.services.queue_mail` writes the row in the transaction of the change the mail tells of
+and queues :func:`~.tasks.send_rights_mail` after the commit; the task claims the row under the
+worker's lease, records the hand-over just before the end of the message and how it ended, and
+never sends again by itself a mail that may have arrived (see :mod:`privet.core.outbox`).
+"""
 
 from __future__ import annotations
 
-from django.core.mail import EmailMessage
-from django.urls import reverse
-from django.utils import timezone, translation
+from privet.core.outbox import Outbox
 
-from privet.enquiries.notifications import absolute
+from .models import RightsMail
 
-from .models import MailKind, RightsMail
+OUTBOX = Outbox(model=RightsMail, owner=lambda mail: mail.request,
+                subject=lambda mail: mail.request.email, sent_action="rights.mail_sent",
+                not_sent_action="rights.mail_not_sent", uncertain_action="rights.mail_uncertain")
 
 
-def send(mail_id: int) -> str:
-    mail = RightsMail.objects.select_related("request").filter(pk=mail_id, state="pending").first()
-    if mail is None:
-        return "skipped"
-    request = mail.request
-    with translation.override(request.language):
-        body = f"{request.reference}: {MailKind(mail.kind).label}"
-        if mail.kind == MailKind.VERIFICATION:
-            from .services import issue_verification_token
-
-            token = issue_verification_token(request)
-            body += "\n" + absolute(reverse("rights:verify") + f"?t={token}")
-        EmailMessage(subject=str(MailKind(mail.kind).label), body=body, to=[request.email],
-                     headers={"Message-ID": mail.message_id}).send()
-    RightsMail.objects.filter(pk=mail.pk).update(state="sent", finished_at=timezone.now(),
-                                                 attempts=1)
-    return "sent"
+def claim_mail(*, mail_id: int, holder: str) -> RightsMail | None:
+    """``holder`` takes the pending mail ``mail_id``; ``None`` when there is nothing to send
+    (sent, given up on, owned by a live worker, or the request is gone)."""
+    mail = RightsMail.objects.select_related("request").filter(pk=mail_id).first()
+    return OUTBOX.claim(mail, holder=holder)

@@ -130,3 +130,45 @@ def request_history(request: RightsRequest) -> list[HistoryEntry]:
                                     details=details_pairs(details, action=e.action),
                                     action=e.action))
     return entries
+
+
+def request_for_verification(token: str) -> RightsRequest | None:
+    """The unverified request a verification token would verify, or ``None`` when the link is
+    forged, expired, used or replaced (one answer for all); reads, spends nothing."""
+    import secrets
+    from datetime import timedelta
+
+    from django.core import signing
+    from django.core.exceptions import ValidationError
+
+    from . import deadlines
+    from .models import Status
+    from .services import VERIFY_SALT, _digest
+
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT,
+                             max_age=timedelta(hours=deadlines.VERIFICATION_HOURS))
+        request = RightsRequest.objects.filter(public_id=data["r"]).first()
+        nonce = data["n"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
+        return None
+    if (request is None or request.status != Status.UNVERIFIED or not request.verification_digest
+            or not isinstance(nonce, str)
+            or not secrets.compare_digest(request.verification_digest, _digest(nonce))):
+        return None
+    return request
+
+
+def request_for_status(token: str) -> RightsRequest | None:
+    """The request a status link names, or ``None`` for a forged link or a request that is gone."""
+    from django.core.exceptions import ValidationError
+
+    from .links import public_id_of_status_token
+
+    public_id = public_id_of_status_token(token)
+    if public_id is None:
+        return None
+    try:
+        return RightsRequest.objects.filter(public_id=public_id).first()
+    except ValidationError:
+        return None

@@ -115,16 +115,9 @@ def queue_mail(request: RightsRequest, kind: str) -> RightsMail:
 
     seq = (RightsMail.objects.filter(request=request, kind=kind)
            .aggregate(n=Max("seq"))["n"] or 0) + 1
-    mail = RightsMail.objects.create(request=request, kind=kind, seq=seq,
-                                     message_id=_new_message_id())
+    mail = RightsMail.objects.create(request=request, kind=kind, seq=seq)
     transaction.on_commit(lambda: send_rights_mail.enqueue(mail.pk))
     return mail
-
-
-def _new_message_id() -> str:
-    from privet.enquiries.models import new_message_id
-
-    return new_message_id()
 
 
 def _transition(request: RightsRequest, to: str, *, actor: Actor, action: str,
