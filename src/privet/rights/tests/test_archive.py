@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from freezegun import freeze_time
 
 from privet.audit.models import AuditEvent
@@ -83,8 +83,8 @@ def test_the_link_downloads_the_zip_with_a_json_and_a_csv_per_source_and_the_art
     assert request.reference in readme
     for purpose in policy.purposes:
         assert say(purpose.label) in readme
-        for basis in purpose.legal_bases:
-            assert f"{say(policy.legal_basis(basis).label)} (Art. {policy.legal_basis(basis).article})" in readme
+        for basis in map(policy.legal_basis, purpose.legal_bases):
+            assert f"{say(basis.label)} (Art. {basis.article})" in readme
     for rule in policy.retention:
         assert describe_rule(rule, language) in readme
     assert policy.recipients and all(say(r.label) in readme for r in policy.recipients)
@@ -122,6 +122,20 @@ def test_an_expired_or_forged_link_gets_the_clear_400_page_and_downloads_nothing
     assert client.get(link(request).split("?")[0]).status_code == 400  # no token at all
     assert not AuditEvent.objects.filter(action="rights.archive_downloaded").exists()
     assert ExportArchive.objects.get(request=request).downloads == 0
+
+
+def test_a_polish_link_opens_the_polish_path_and_its_error_page_is_in_polish(published, client):
+    store_data(person(1), published, project=False)
+    request = answered(language="pl")
+    with translation.override("pl"):
+        path = link(request)
+    assert path.startswith("/pl/polityka-prywatnosci/wnioski/pobierz/?t=")
+    assert zipfile.is_zipfile(io.BytesIO(download(client, path)))
+    forged = client.get(path + "x")
+    assert forged.status_code == 400
+    page = forged.content.decode()
+    assert "Ten link do pobrania jest nieważny" in page and "działa przez 7 dni" in page
+    assert "not valid" not in page
 
 
 def test_housekeeping_deletes_an_expired_archive_and_its_link_then_answers_410(published, client):
