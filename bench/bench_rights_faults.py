@@ -85,7 +85,7 @@ def child(trials: int) -> int:
             print(f"  batch {batch // BATCH + 1}: FAILED: {failure}", flush=True)
             ok = False
             break
-        for name in ("trials", "kills", "completed", "duplicates", "workers"):
+        for name in ("trials", "kills", "completed", "duplicates", "workers", "mail_unqueued"):
             setattr(totals, name, getattr(totals, name) + getattr(figures, name))
         totals.statements = max(totals.statements, figures.statements)
         totals.prepare_seconds += figures.prepare_seconds
@@ -97,6 +97,7 @@ def child(trials: int) -> int:
           f"{next((s for s in said if 'intact' in s or 'BROKEN' in s), said[-1])}")
     print(f"trials {totals.trials}  kills {totals.kills}  completions {totals.completed}  "
           f"duplicates {totals.duplicates}  workers started {totals.workers}  "
+          f"answer mail left unqueued {totals.mail_unqueued}  "
           f"time {totals.seconds:.1f} s (+ {totals.prepare_seconds:.1f} s preparing data)")
     if base:
         connection.close()

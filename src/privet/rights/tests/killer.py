@@ -33,6 +33,7 @@ def _count(execute, sql, params, many, context):
     if _left[0] is not None:
         _left[0] -= 1
         if _left[0] <= 0:
+            os.write(2, f"killer: pid {os.getpid()} SIGKILLs itself before: {sql[:60]}\n".encode())
             os.kill(os.getpid(), signal.SIGKILL)
     return execute(sql, params, many, context)
 
@@ -58,10 +59,14 @@ def _child(worker_id: str, plan: dict[str, int]) -> None:
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     PLAN.update({int(r): int(k) for r, k in plan.items()})
+    ended = "returned"
     try:
         execute_from_command_line(["privet", "worker", "--interval", "0.05", "--no-startup-delay",
                                    "--skip-checks", "--worker-id", worker_id])
+    except BaseException as exc:  # said in the log, then the process ends
+        ended = repr(exc)
     finally:
+        os.write(2, f"killer: worker {worker_id} (pid {os.getpid()}) ended: {ended}\n".encode())
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
