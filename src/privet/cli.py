@@ -1,6 +1,6 @@
 """The ``privet`` console script.
 
-``privet demo|serve|worker|audit|ropa|policy ...`` are Django management commands of Privet's
+``privet demo|serve|worker|audit|rights|ropa|policy ...`` are Django management commands of Privet's
 apps; ``privet manage ...`` runs any management command (``privet manage createsuperuser``).
 """
 
@@ -19,6 +19,8 @@ USAGE = """usage: privet COMMAND [options]
   policy schema             print the declaration's JSON Schema
   ropa export --format csv|json|html   record of processing (GDPR Art. 30)
   audit verify [--anchor F] verify the audit log's hash chain
+  rights replay-erasures [--dry-run]   after a restore: erase again what the ledger lists
+  rights ledger --export F|--import F  keep the erasure ledger outside the database's backups
   manage COMMAND ...        any Django management command (migrate, check, createsuperuser...)
 """
 

@@ -95,6 +95,8 @@ ACTION_LABELS = {
         "audit action", "Archive of a person's data deleted when its link expired"),
     "rights.erasure_replayed": pgettext_lazy(
         "audit action", "An erasure done again after a restore from backup"),
+    "rights.ledger_imported": pgettext_lazy(
+        "audit action", "Erasure ledger read back in after a restore from backup"),
     "rights.requests_exported": pgettext_lazy(
         "audit action", "A person's earlier rights requests exported for them"),
     "rights.requests_expired": pgettext_lazy(

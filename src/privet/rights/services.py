@@ -9,6 +9,7 @@ the keyed pseudonym of their email (``subject=``), never in details.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -49,6 +50,8 @@ from .models import (
     RightsSettings,
     Status,
 )
+
+log = logging.getLogger("privet.rights")
 
 VERIFY_SALT = "privet.rights.verify"
 LANGUAGES = ("en", "pl")
@@ -515,3 +518,39 @@ def record_requests_export(*, email: str, records: int, actor: Actor, request_re
     append_event(actor=actor, action="rights.requests_exported", subject=email,
                  object_type="rights.rightsrequest", object_id="",
                  details={"records": records, "request_ref": request_ref})
+
+
+# Work left without a task for this long is queued again by the housekeeping job. Longer than
+# the outbox's claim (SENDING_LEASE) so a mail being sent is never taken for stalled.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def requeue_stalled(now: datetime | None = None) -> tuple[int, int]:
+    """Queue again what a crash between a commit and its ``on_commit`` left without a task: mail
+    rows still pending and unclaimed :data:`STALLED_AFTER` after they were queued, and requests
+    in progress with no step taken for as long. Both tasks are safe to run twice (the outbox
+    claims a row once; the engine's steps are done once), so a task that was in fact queued
+    costs nothing. Returns ``(mail, requests)`` queued again."""
+    from privet.core.models import SENDING_LEASE
+
+    from .tasks import process_request, send_rights_mail
+
+    now = now or timezone.now()
+    cutoff = now - STALLED_AFTER
+    mail_ids = list(RightsMail.objects.filter(
+        state="pending", queued_at__lte=cutoff).filter(
+        Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE),
+    ).values_list("pk", flat=True))
+    for mail_id in mail_ids:
+        RightsMail.objects.filter(pk=mail_id).update(queued_at=now)
+        send_rights_mail.enqueue(mail_id)
+    requests = list(RightsRequest.objects.filter(status=Status.IN_PROGRESS,
+                                                 updated_at__lte=cutoff)
+                    .values_list("pk", "attempt"))
+    for pk, attempt in requests:
+        RightsRequest.objects.filter(pk=pk).update(updated_at=now)
+        process_request.enqueue(pk, attempt)
+    if mail_ids or requests:
+        log.warning("rights: queued again %d mail and %d request(s) left without a task",
+                    len(mail_ids), len(requests))
+    return len(mail_ids), len(requests)

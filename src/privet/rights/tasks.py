@@ -52,12 +52,15 @@ def send_rights_mail(mail_id: int) -> str:
 @task()
 def housekeeping() -> dict[str, int]:
     """What is due now: close requests never verified within 7 days, delete export archives
-    whose link expired, and remind operators of deadlines."""
+    whose link expired, remind operators of deadlines, and queue again the work a process that
+    died between a commit and queueing it left behind (:func:`.services.requeue_stalled`)."""
     from . import archive, services
 
+    stalled_mail, stalled_requests = services.requeue_stalled()
     return {"closed_unverified": services.close_unverified(),
             "archives_deleted": archive.delete_expired(),
-            "reminders": services.remind_due()}
+            "reminders": services.remind_due(),
+            "mail_requeued": stalled_mail, "requests_requeued": stalled_requests}
 
 
 @task()

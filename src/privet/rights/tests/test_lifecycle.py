@@ -253,3 +253,28 @@ def test_the_plan_names_found_categories_the_declaration_marks_as_needing_more_p
     publish_version(source=marked, actor="test")
     assert engine.categories_needing_more_proof(engine.plan_request(request)) == [
         "communication_content"]
+
+
+def test_work_a_crash_left_without_a_task_is_queued_again_by_the_housekeeping_job(
+        django_capture_on_commit_callbacks):
+    """A process that died between its commit and queueing the task leaves a pending mail row
+    and an in-progress request with nothing to run them; the job queues them again."""
+    from privet.rights.models import RightsMail
+
+    with freeze_time("2027-03-01 10:00"):
+        with django_capture_on_commit_callbacks(execute=False):  # the commit, then the crash
+            request = submit()
+        mail = RightsMail.objects.get(request=request, kind="verification")
+        assert mail.state == "pending"
+        stuck = services.log_request(right="access", email="bob@example.org",
+                                     actor="test:operator", channel="email", verified=True,
+                                     verification_note="wrote from it")
+        RightsRequest.objects.filter(pk=stuck.pk).update(status=Status.IN_PROGRESS)
+    with freeze_time("2027-03-01 10:05"):
+        assert services.requeue_stalled() == (0, 0)  # not yet: a task may still be on its way
+    with freeze_time("2027-03-01 10:11"):
+        assert services.requeue_stalled() == (1, 1)
+    mail.refresh_from_db()
+    assert mail.state == "sent"  # the immediate test backend ran the queued task
+    stuck.refresh_from_db()
+    assert stuck.status == Status.COMPLETED
