@@ -38,7 +38,8 @@ from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from privet.audit.services import Actor, append_event
 from privet.core.csv_export import csv_lines
@@ -47,6 +48,7 @@ from privet.policy.selectors import declaration_in_force
 
 from . import deadlines
 from .errors import InvalidLink
+from .labels import source_label
 from .models import ExportArchive, RequestStep, RightsRequest
 
 DOWNLOAD_SALT = "privet.rights.download"
@@ -159,17 +161,20 @@ README_TEXT = {
 }
 
 
-def readme(request: RightsRequest, files: Iterable[str]) -> str:
-    """The Art. 15(1) information, in the person's language, from the declaration in force."""
+def readme(request: RightsRequest, sources: Iterable[str]) -> str:
+    """The Art. 15(1) information, in the person's language, from the declaration in force;
+    ``sources`` are the stores exported, each listed by its label with its two files."""
     from .models import ARTICLES
 
     lang = "pl" if request.language == "pl" else "en"
     words = README_TEXT[lang]
     d = declaration_in_force()
+    with translation.override(lang):
+        files = [f"- {source_label(s)}: {s}.json, {s}.csv" for s in sources]
     lines = [words["title"].format(controller=d.controller.name if d else "",
                                    ref=request.reference, date=timezone.localdate().isoformat()),
              "", words["intro"].format(article=ARTICLES.get(request.right, "15")), "",
-             f"== {words['files']} ==", *(f"- {f}" for f in files), ""]
+             f"== {words['files']} ==", *files, ""]
     if d is None:
         return "\n".join(lines)
 
@@ -211,15 +216,13 @@ def build_archive(request: RightsRequest) -> dict[str, Any]:
         request=request, attempt=request.attempt, action="export",
         state=RequestStep.State.DONE).order_by("source").values_list("source", flat=True))
     buffer = io.BytesIO()
-    files = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for source in sources:
             data = _read_part(request, source)
             archive.writestr(f"{source}.json", json.dumps(data, ensure_ascii=False, indent=2,
                                                           cls=DjangoJSONEncoder))
             archive.writestr(f"{source}.csv", to_csv(data))
-            files += [f"{source}.json", f"{source}.csv"]
-        archive.writestr("README.txt", readme(request, files))
+        archive.writestr("README.txt", readme(request, sources))
     plain = buffer.getvalue()
     relative = Path("rights") / "archives" / f"{request.public_id}-{request.attempt}.zip.enc"
     _write(Path(settings.DATA_DIR) / relative, plain)
@@ -261,8 +264,12 @@ def open_archive(token: str, now: datetime | None = None) -> tuple[RightsRequest
                              max_age=timedelta(days=deadlines.DOWNLOAD_DAYS))
         public_id, attempt = uuid.UUID(data["r"]), int(data["a"])
     except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
-        raise InvalidLink("This download link is not valid: it may have expired (a link works "
-                          f"for {deadlines.DOWNLOAD_DAYS} days) or been mistyped.") from None
+        raise InvalidLink(ngettext(
+            "This download link is not valid: it may have expired (a link works for %(days)s "
+            "day) or been mistyped.",
+            "This download link is not valid: it may have expired (a link works for %(days)s "
+            "days) or been mistyped.", deadlines.DOWNLOAD_DAYS)
+            % {"days": deadlines.DOWNLOAD_DAYS}) from None
     request = RightsRequest.objects.filter(public_id=public_id).first()
     if request is None:
         raise ArchiveGone(False)
