@@ -43,7 +43,7 @@ from django.utils.translation import ngettext
 
 from privet.audit.services import Actor, append_event
 from privet.core.csv_export import csv_lines
-from privet.policy.rendering import describe_rule
+from privet.policy.rendering import cite_article, describe_rule
 from privet.policy.selectors import declaration_in_force
 
 from . import deadlines
@@ -136,7 +136,7 @@ SOURCE_WORDS = {
 README_TEXT = {
     "en": {
         "title": "Your data held by {controller} (request {ref}, {date})",
-        "intro": "This archive answers your request under GDPR Art. {article}. It holds one JSON "
+        "intro": "This archive answers your request under {article}. It holds one JSON "
                  "and one CSV file per place we keep data about you. Other people's names "
                  "(for example the staff member who wrote a note) are replaced by their role.",
         "files": "Files", "purposes": "Why we process your data, and on what legal basis",
@@ -148,7 +148,7 @@ README_TEXT = {
     },
     "pl": {
         "title": "Twoje dane przetwarzane przez {controller} (żądanie {ref}, {date})",
-        "intro": "To archiwum odpowiada na Twoje żądanie na podstawie art. {article} RODO. "
+        "intro": "To archiwum odpowiada na Twoje żądanie na podstawie {article}. "
                  "Zawiera jeden plik JSON i jeden CSV na każde miejsce, w którym przechowujemy "
                  "Twoje dane. Dane innych osób (np. pracownika, który dodał notatkę) zastąpiono "
                  "ich rolą.",
@@ -173,7 +173,8 @@ def readme(request: RightsRequest, sources: Iterable[str]) -> str:
         files = [f"- {source_label(s)}: {s}.json, {s}.csv" for s in sources]
     lines = [words["title"].format(controller=d.controller.name if d else "",
                                    ref=request.reference, date=timezone.localdate().isoformat()),
-             "", words["intro"].format(article=ARTICLES.get(request.right, "15")), "",
+             "", words["intro"].format(article=cite_article(ARTICLES.get(request.right, "15"), lang)),
+             "",
              f"== {words['files']} ==", *files, ""]
     if d is None:
         return "\n".join(lines)
@@ -183,7 +184,8 @@ def readme(request: RightsRequest, sources: Iterable[str]) -> str:
 
     lines.append(f"== {words['purposes']} ==")
     for p in d.purposes:
-        bases = "; ".join(f"{t(d.legal_basis(b).label)} (Art. {d.legal_basis(b).article})"
+        bases = "; ".join(f"{t(d.legal_basis(b).label)} "
+                          f"({cite_article(d.legal_basis(b).article, lang)})"
                           for b in p.legal_bases)
         lines += [f"- {t(p.label)}: {t(p.description)}", f"  {bases}"]
     lines += ["", f"== {words['categories']} =="]
@@ -200,7 +202,8 @@ def readme(request: RightsRequest, sources: Iterable[str]) -> str:
         lines.append(f"- {t(c.label)}: "
                      + ", ".join(SOURCE_WORDS.get(s, {}).get(lang, s) for s in c.sources))
     lines += ["", f"== {words['rights']} =="]
-    lines += [f"- {t(r.label)} (Art. {r.article}): {t(r.description)}" for r in d.rights]
+    lines += [f"- {t(r.label)} ({cite_article(r.article, lang)}): {t(r.description)}"
+              for r in d.rights]
     authority = d.supervisory_authority
     lines += ["", f"== {words['authority']} ==", f"{t(authority.name)}, {authority.address}, "
               f"{authority.url}", "", f"== {words['contact']} ==", str(d.privacy_contact.email),

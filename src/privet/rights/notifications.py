@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from privet.core import mail as mail_transport
 from privet.enquiries.notifications import absolute, operator_recipients
+from privet.policy.rendering import cite_article
 from privet.policy.selectors import declaration_in_force_or_file
 
 from . import deadlines, labels, links
@@ -130,6 +131,8 @@ def context(mail: RightsMail) -> dict[str, Any]:
         "ref": request.reference,
         "right": Right(request.right).label,
         "article": ARTICLES.get(Right(request.right), ""),
+        # The right's article as the person's language cites it ("art. 7 ust. 3 RODO").
+        "article_cited": cite_article(ARTICLES.get(Right(request.right), ""), lang),
         "received": formats.date_format(deadlines.local_date(request.received_at), "DATE_FORMAT"),
         "due": formats.date_format(request.due_on, "DATE_FORMAT"),
         "status": request.get_status_display(),

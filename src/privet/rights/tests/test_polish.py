@@ -299,3 +299,21 @@ def test_the_archive_readme_lists_each_store_by_its_label_in_the_persons_languag
     text = archive.readme(request, ["enquiries", "consent_receipts"])
     assert "- Zapytania i projekty: enquiries.json, enquiries.csv" in text
     assert "- Wybory dotyczące cookies: consent_receipts.json, consent_receipts.csv" in text
+    # Articles as Polish cites them, never "Art. Art. 15" nor the English form.
+    assert "na podstawie art. 15 RODO" in text and "(art. 17 RODO)" in text
+    assert "(art. 6 ust. 1 lit. a RODO)" in text
+    assert "Art." not in text and "GDPR" not in text
+    english = archive.readme(services.submit_request(right="withdraw_consent",
+                                                     email="anna@example.com"), [])
+    assert "under Art. 7(3) GDPR" in english and "(Art. 15 GDPR)" in english
+
+
+def test_the_verification_mail_and_the_portal_cite_articles_as_the_language_does(published):
+    request = services.submit_request(right="withdraw_consent", email="anna@example.com",
+                                      language="pl")
+    body = notifications.compose(RightsMail.objects.get(request=request))[1]
+    assert "(art. 7 ust. 3 RODO)" in body
+    portal = visible_text(Client().get("/pl/polityka-prywatnosci/zadania/").content.decode())
+    assert "Dostęp do danych (art. 15 RODO)" in portal
+    assert "Access your data (Art. 15 GDPR)" in visible_text(
+        Client().get("/privacy/requests/").content.decode())
