@@ -223,7 +223,8 @@ COLUMNS = {
                             "details, language, client, received_at, due_on, extended_at, "
                             "extension_months, extension_reason, awaiting_since, proof_asked, "
                             "paused_days, verification_digest, verification_sent_at, verified_at, "
-                            "started_at, closed_at, refusal_ground, outcome, result, failed_at, "
+                            "started_at, closed_at, refusal_ground, outcome, changes, result, "
+                            "failed_at, "
                             "error, attempt, reminded_on, policy_version, updated_at, "
                             "assigned_to_id, created_by_id",
     "audit_auditevent": "seq, created_at, actor, action, object_type, object_id, subject_ref, "
@@ -410,7 +411,7 @@ def generate(people: int, url: str) -> dict[str, int]:
                     str(q), f"{hashlib.md5(str(i).encode()).hexdigest()}", "access", "completed",
                     "portal", email.lower(), "", "", "", "en", "", text(received), due.isoformat(),
                     N, "0", "", N, "", "0", "", text(received), text(received + 600),
-                    text(received + 3600), text(closed), "", "", '{"sources": {}}', N, "", "1", N,
+                    text(received + 3600), text(closed), "", "", "{}", '{"sources": {}}', N, "", "1", N,
                     policy, text(closed), N, N)) + "\n")
                 qref = f"R-{q:06d}"
                 for t, action, who in ((received, "rights.received", "anonymous"),
