@@ -117,9 +117,10 @@ class RuleRef:
 
 @dataclass(frozen=True)
 class Kept:
-    """Records a source keeps (or leaves unchanged) and why: a person-readable reason, and the
-    declared rules that keep them, if a rule does (the audit log's accountability duty is law,
-    not a declared rule)."""
+    """Records a source keeps (or leaves unchanged) and why: a person-readable reason (English,
+    marked with ``gettext_noop`` and translated where it is shown), and the declared rules that
+    keep them, if a rule does (the audit log's accountability duty is law, not a declared
+    rule)."""
 
     records: int
     reason: str
@@ -185,6 +186,16 @@ class SubjectSource(Protocol):
     ``models`` are the models whose personal data it answers for (the coverage check needs each
     such model covered); ``attributes`` the subset of :data:`ATTRIBUTES` it can correct.
     Actions are idempotent: doing one twice changes nothing the second time.
+
+    Optional attributes (read with ``getattr``, so a source without them still keeps the
+    contract): ``label``, the store in words for the person and the operator ("Enquiries and
+    projects"), translatable (``gettext_lazy``), shown by mail, the panel and the access
+    archive's README in the reader's language (:meth:`PrivacyRegistry.source_label`; the
+    ``name`` where there is none); ``provided_by_subject``, whether portability exports it.
+
+    A :class:`Kept` reason is English text marked for translation (``gettext_noop``) and
+    stored as it is in the request's result; readers translate it when they show it, so what
+    is stored does not depend on the language the worker ran in.
     """
 
     name: str
@@ -498,6 +509,12 @@ class PrivacyRegistry:
     def personal_models(self) -> dict[str, type[models.Model]]:
         """Models with at least one field mapped to a category, by label."""
         return {f.model._meta.label: f.model for f in self.fields.values()}
+
+    def source_label(self, name: str) -> str:
+        """Source ``name`` in words, in the active language: its ``label`` if it has one, else
+        the name itself (a source that stopped being registered keeps showing its name)."""
+        label = getattr(self.sources.get(name), "label", None)
+        return str(label) if label else name
 
     def source_for(self, model: type[models.Model]) -> SubjectSource | None:
         return next((s for s in self.sources.values() if model in s.models), None)

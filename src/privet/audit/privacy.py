@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from privet.pseudonyms import subject_ref
 from privet.registry import (
@@ -36,7 +37,7 @@ registry.no_retention_target(
     "it holds a keyed pseudonym, never an email, phone or address",
 )
 
-EVIDENCE_REASON = (
+EVIDENCE_REASON = gettext_noop(
     "The audit log is the evidence of how your data and requests were handled (GDPR Art. 5(2)); "
     "it holds a keyed pseudonym of you, never your email or phone, and cannot be changed."
 )
@@ -53,6 +54,7 @@ class AuditSource(EvidenceSource):
     the log holds about the person; the rights request's own events record the export."""
 
     name = "audit"
+    label = gettext_lazy("Audit log")
     models = (AuditEvent,)
     # Portability (Art. 20) covers data the person provided; the log is what we recorded.
     provided_by_subject = False

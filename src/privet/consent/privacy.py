@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy, gettext_noop
+
 from privet.policy.selectors import declaration_in_force
 from privet.registry import (
     EvidenceSource,
@@ -50,9 +52,9 @@ TARGET = RetentionTarget(
 )
 registry.retention_target(TARGET)
 
-PROOF_REASON = ("Kept as proof of your cookie choice (GDPR Art. 7(1)) for the period the policy "
-                "states after it is withdrawn or replaced; to change it, use the Cookie settings "
-                "link.")
+PROOF_REASON = gettext_noop(
+    "Kept as proof of your cookie choice (GDPR Art. 7(1)) for the period the policy states "
+    "after it is withdrawn or replaced; to change it, use the Cookie settings link.")
 
 
 def _proof_rules() -> tuple[RuleRef, ...]:
@@ -65,6 +67,7 @@ class ConsentReceiptSource(EvidenceSource):
     rests on a legal obligation (Art. 6(1)(c)): nothing to restrict or object to either."""
 
     name = "consent_receipts"
+    label = gettext_lazy("Cookie choices")
     models = (ConsentReceipt,)
     # The person's own cookie choices: data they provided by their activity (the Art. 29 Working
     # Party's guidelines on portability count observed data), so portability exports them.

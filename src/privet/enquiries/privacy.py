@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from privet.policy.selectors import declaration_in_force
 from privet.registry import (
@@ -70,11 +71,11 @@ registry.personal_data(
 )
 
 CATEGORIES = frozenset({"contact_details", "communication_content"})
-CONTRACT_REASON = (
+CONTRACT_REASON = gettext_noop(
     "A contract was signed: the project's records are kept for the period the policy states "
     "after it ends, to secure possible claims (Polish Civil Code, Art. 118)."
 )
-NO_LEGITIMATE_INTEREST = (
+NO_LEGITIMATE_INTEREST = gettext_noop(
     "None of the purposes of an enquiry rests on legitimate interest in the policy in force, "
     "so there is no processing to object to (GDPR Art. 21(1))."
 )
@@ -143,6 +144,7 @@ class EnquirySource:
     """The rights engine's view of enquiries, their notes and status history."""
 
     name = "enquiries"
+    label = gettext_lazy("Enquiries and projects")
     role = "controller"
     models = (Enquiry, EnquiryNote, EnquiryStatusChange)
     attributes = frozenset(services.ATTRIBUTE_FIELDS)

@@ -8,48 +8,14 @@ An id the declaration in force does not know is shown as it is, so nothing is hi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import get_language
-
-from privet.policy.rendering import describe_rule
 from privet.policy.schema import Declaration
-from privet.registry import Kept, RuleRef, SourcePlan
+from privet.registry import Kept, SourcePlan
+from privet.rights.labels import category_label, kept_reason, rule_label, source_label
 
-RULE_RE = re.compile(r"^(?P<category>\S+)/(?P<purpose>\S+) after (?P<after>\S+)$")
-
-
-def _lang() -> str:
-    return "pl" if (get_language() or "en").startswith("pl") else "en"
-
-
-def category_label(declaration: Declaration | None, category: str) -> str:
-    if declaration is not None:
-        for c in declaration.categories:
-            if c.id == category:
-                return c.label.get(_lang())
-    return category
-
-
-def rule_label(declaration: Declaration | None, rule: RuleRef | str) -> str:
-    """A declared rule in words: "Contact details, Enquiries: 12 months after ...". """
-    if isinstance(rule, str):
-        match = RULE_RE.match(rule)
-        if not match:
-            return rule
-        rule = RuleRef(match["category"], match["purpose"], match["after"])
-    if declaration is None:
-        return str(rule)
-    lang = _lang()
-    for r in declaration.retention:
-        if (r.category, r.purpose, r.after) == (rule.category, rule.purpose, rule.after):
-            purpose = next((p.label.get(lang) for p in declaration.purposes if p.id == r.purpose),
-                           r.purpose)
-            return (f"{category_label(declaration, r.category)}, {purpose}: "
-                    f"{describe_rule(r, lang)}")
-    return str(rule)
+__all__ = ["category_label", "plan_tables", "result_tables", "rule_label"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +30,7 @@ class StoreTable:
     """One store's part of a plan or a result, ready for the template."""
 
     source: str
+    label: str = ""  # the store in words (the source's label), else its name
     records: int = 0
     holdings: list[tuple[str, int]] = field(default_factory=list)
     kept: list[KeptRow] = field(default_factory=list)
@@ -76,16 +43,17 @@ def _kept_rows(declaration: Declaration | None, kept: Any) -> list[KeptRow]:
     rows = []
     for k in kept or ():
         if isinstance(k, Kept):
-            rows.append(KeptRow(k.records, k.reason, [rule_label(declaration, r) for r in k.rules]))
+            rows.append(KeptRow(k.records, kept_reason(k.reason),
+                                [rule_label(declaration, r) for r in k.rules]))
         elif isinstance(k, dict):
-            rows.append(KeptRow(int(k.get("records") or 0), str(k.get("reason") or ""),
+            rows.append(KeptRow(int(k.get("records") or 0), kept_reason(str(k.get("reason") or "")),
                                 [rule_label(declaration, r) for r in k.get("rules") or ()]))
     return rows
 
 
 def plan_tables(declaration: Declaration | None, plans: tuple[SourcePlan, ...]) -> list[StoreTable]:
     return [StoreTable(
-        source=p.source, records=p.records,
+        source=p.source, label=source_label(p.source), records=p.records,
         holdings=[(category_label(declaration, c), n) for c, n in p.holdings.items()],
         kept=_kept_rows(declaration, p.kept), restricted=p.restricted,
     ) for p in plans]
@@ -98,7 +66,7 @@ def result_tables(declaration: Declaration | None, result: dict[str, Any]) -> li
         if not isinstance(part, dict):
             continue
         tables.append(StoreTable(
-            source=name, records=int(part.get("records") or 0),
+            source=name, label=source_label(name), records=int(part.get("records") or 0),
             holdings=[(category_label(declaration, c), n)
                       for c, n in (part.get("holdings") or {}).items()],
             kept=_kept_rows(declaration, part.get("kept")),

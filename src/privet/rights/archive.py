@@ -38,15 +38,17 @@ from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from privet.audit.services import Actor, append_event
 from privet.core.csv_export import csv_lines
-from privet.policy.rendering import describe_rule
+from privet.policy.rendering import cite_article, describe_rule
 from privet.policy.selectors import declaration_in_force
 
 from . import deadlines
 from .errors import InvalidLink
+from .labels import source_label
 from .models import ExportArchive, RequestStep, RightsRequest
 
 DOWNLOAD_SALT = "privet.rights.download"
@@ -134,7 +136,7 @@ SOURCE_WORDS = {
 README_TEXT = {
     "en": {
         "title": "Your data held by {controller} (request {ref}, {date})",
-        "intro": "This archive answers your request under GDPR Art. {article}. It holds one JSON "
+        "intro": "This archive answers your request under {article}. It holds one JSON "
                  "and one CSV file per place we keep data about you. Other people's names "
                  "(for example the staff member who wrote a note) are replaced by their role.",
         "files": "Files", "purposes": "Why we process your data, and on what legal basis",
@@ -146,7 +148,7 @@ README_TEXT = {
     },
     "pl": {
         "title": "Twoje dane przetwarzane przez {controller} (żądanie {ref}, {date})",
-        "intro": "To archiwum odpowiada na Twoje żądanie na podstawie art. {article} RODO. "
+        "intro": "To archiwum odpowiada na Twoje żądanie na podstawie {article}. "
                  "Zawiera jeden plik JSON i jeden CSV na każde miejsce, w którym przechowujemy "
                  "Twoje dane. Dane innych osób (np. pracownika, który dodał notatkę) zastąpiono "
                  "ich rolą.",
@@ -159,17 +161,21 @@ README_TEXT = {
 }
 
 
-def readme(request: RightsRequest, files: Iterable[str]) -> str:
-    """The Art. 15(1) information, in the person's language, from the declaration in force."""
+def readme(request: RightsRequest, sources: Iterable[str]) -> str:
+    """The Art. 15(1) information, in the person's language, from the declaration in force;
+    ``sources`` are the stores exported, each listed by its label with its two files."""
     from .models import ARTICLES
 
     lang = "pl" if request.language == "pl" else "en"
     words = README_TEXT[lang]
     d = declaration_in_force()
+    with translation.override(lang):
+        files = [f"- {source_label(s)}: {s}.json, {s}.csv" for s in sources]
     lines = [words["title"].format(controller=d.controller.name if d else "",
                                    ref=request.reference, date=timezone.localdate().isoformat()),
-             "", words["intro"].format(article=ARTICLES.get(request.right, "15")), "",
-             f"== {words['files']} ==", *(f"- {f}" for f in files), ""]
+             "", words["intro"].format(article=cite_article(ARTICLES.get(request.right, "15"), lang)),
+             "",
+             f"== {words['files']} ==", *files, ""]
     if d is None:
         return "\n".join(lines)
 
@@ -178,7 +184,8 @@ def readme(request: RightsRequest, files: Iterable[str]) -> str:
 
     lines.append(f"== {words['purposes']} ==")
     for p in d.purposes:
-        bases = "; ".join(f"{t(d.legal_basis(b).label)} (Art. {d.legal_basis(b).article})"
+        bases = "; ".join(f"{t(d.legal_basis(b).label)} "
+                          f"({cite_article(d.legal_basis(b).article, lang)})"
                           for b in p.legal_bases)
         lines += [f"- {t(p.label)}: {t(p.description)}", f"  {bases}"]
     lines += ["", f"== {words['categories']} =="]
@@ -195,7 +202,8 @@ def readme(request: RightsRequest, files: Iterable[str]) -> str:
         lines.append(f"- {t(c.label)}: "
                      + ", ".join(SOURCE_WORDS.get(s, {}).get(lang, s) for s in c.sources))
     lines += ["", f"== {words['rights']} =="]
-    lines += [f"- {t(r.label)} (Art. {r.article}): {t(r.description)}" for r in d.rights]
+    lines += [f"- {t(r.label)} ({cite_article(r.article, lang)}): {t(r.description)}"
+              for r in d.rights]
     authority = d.supervisory_authority
     lines += ["", f"== {words['authority']} ==", f"{t(authority.name)}, {authority.address}, "
               f"{authority.url}", "", f"== {words['contact']} ==", str(d.privacy_contact.email),
@@ -211,15 +219,13 @@ def build_archive(request: RightsRequest) -> dict[str, Any]:
         request=request, attempt=request.attempt, action="export",
         state=RequestStep.State.DONE).order_by("source").values_list("source", flat=True))
     buffer = io.BytesIO()
-    files = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for source in sources:
             data = _read_part(request, source)
             archive.writestr(f"{source}.json", json.dumps(data, ensure_ascii=False, indent=2,
                                                           cls=DjangoJSONEncoder))
             archive.writestr(f"{source}.csv", to_csv(data))
-            files += [f"{source}.json", f"{source}.csv"]
-        archive.writestr("README.txt", readme(request, files))
+        archive.writestr("README.txt", readme(request, sources))
     plain = buffer.getvalue()
     relative = Path("rights") / "archives" / f"{request.public_id}-{request.attempt}.zip.enc"
     _write(Path(settings.DATA_DIR) / relative, plain)
@@ -261,8 +267,12 @@ def open_archive(token: str, now: datetime | None = None) -> tuple[RightsRequest
                              max_age=timedelta(days=deadlines.DOWNLOAD_DAYS))
         public_id, attempt = uuid.UUID(data["r"]), int(data["a"])
     except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
-        raise InvalidLink("This download link is not valid: it may have expired (a link works "
-                          f"for {deadlines.DOWNLOAD_DAYS} days) or been mistyped.") from None
+        raise InvalidLink(ngettext(
+            "This download link is not valid: it may have expired (a link works for %(days)s "
+            "day) or been mistyped.",
+            "This download link is not valid: it may have expired (a link works for %(days)s "
+            "days) or been mistyped.", deadlines.DOWNLOAD_DAYS)
+            % {"days": deadlines.DOWNLOAD_DAYS}) from None
     request = RightsRequest.objects.filter(public_id=public_id).first()
     if request is None:
         raise ArchiveGone(False)

@@ -41,6 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from privet.audit.services import Actor, append_event
 from privet.core.bidi import has_bidi_controls
@@ -57,6 +58,7 @@ from privet.registry import (
 )
 
 from .errors import InvalidRequest, InvalidTransition, ProcessingPaused
+from .labels import attribute_label
 from .models import ErasureRecord, MailKind, RequestStep, Right, RightsRequest, Status
 
 log = logging.getLogger("privet.rights")
@@ -132,19 +134,23 @@ def clean_changes(request: RightsRequest, changes: Any) -> dict[str, str]:
     holds, text values without control characters, at least one. Raises
     :class:`~.errors.InvalidRequest` (nothing stored)."""
     if not isinstance(changes, dict) or not changes:
-        raise InvalidRequest("Give at least one corrected value for a rectification.")
+        raise InvalidRequest(gettext("Give at least one corrected value for a rectification."))
     allowed = set(correctable_attributes(request))
     cleaned: dict[str, str] = {}
     for attribute, value in changes.items():
         if attribute not in allowed:
-            raise InvalidRequest(f"No store can correct {attribute!r}; correctable: "
-                                 f"{', '.join(sorted(allowed)) or 'none'}.")
+            raise InvalidRequest(
+                gettext("No store can correct '%(attribute)s'; correctable: %(allowed)s.")
+                % {"attribute": attribute,
+                   "allowed": ", ".join(attribute_label(a) for a in sorted(allowed))
+                   or gettext("none")})
+        what = {"attribute": attribute_label(attribute)}
         if not isinstance(value, str) or not value.strip():
-            raise InvalidRequest(f"The new value of {attribute!r} must be text.")
+            raise InvalidRequest(gettext("The new value of %(attribute)s must be text.") % what)
         value = value.strip()
         if len(value) > CHANGE_MAX or has_bidi_controls(value) or "\x00" in value:
-            raise InvalidRequest(f"The new value of {attribute!r} is too long or holds a "
-                                 f"control character.")
+            raise InvalidRequest(gettext("The new value of %(attribute)s is too long or holds a "
+                                         "control character.") % what)
         cleaned[attribute] = value
     return cleaned
 
@@ -159,7 +165,8 @@ def start(*, request: RightsRequest, actor: Actor,
     from .services import _transition, is_paused
 
     if is_paused():
-        raise ProcessingPaused("Processing of rights requests is paused; resume it first.")
+        raise ProcessingPaused(
+            gettext("Processing of rights requests is paused; resume it first."))
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     fields: dict[str, Any] = {"started_at": timezone.now()}
     audit: dict[str, Any] = {}
@@ -167,7 +174,7 @@ def start(*, request: RightsRequest, actor: Actor,
         fields["changes"] = clean_changes(request, changes)
         audit["fields"] = sorted(fields["changes"])  # which attributes, never the values
     elif changes:
-        raise InvalidRequest("Only a rectification carries corrected values.")
+        raise InvalidRequest(gettext("Only a rectification carries corrected values."))
     request = _transition(request, Status.IN_PROGRESS, actor=actor, action="rights.started",
                           details=audit, **fields)
     _queue(request)
@@ -203,8 +210,9 @@ def reprocess(*, request: RightsRequest, actor: Actor) -> RightsRequest:
 
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Status.FAILED:
-        raise InvalidTransition(f"{request.reference} has not failed; only a failed request is "
-                                "processed again from the start.")
+        raise InvalidTransition(gettext("%(ref)s has not failed; only a failed request is "
+                                        "processed again from the start.")
+                                % {"ref": request.reference})
     request = _transition(request, Status.VERIFIED, actor=actor, action="rights.reprocessed",
                           details={"attempt": request.attempt + 1}, attempt=request.attempt + 1,
                           error="", failed_at=None, result={})
@@ -547,9 +555,11 @@ def record_controller_decision(*, request: RightsRequest, decision: str, note: s
 
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Status.AWAITING_CONTROLLER:
-        raise InvalidTransition(f"{request.reference} is not waiting for the controller.")
+        raise InvalidTransition(gettext("%(ref)s is not waiting for the controller.")
+                                % {"ref": request.reference})
     if decision not in DECISIONS:
-        raise InvalidRequest(f"Unknown decision {decision!r}; one of: {', '.join(DECISIONS)}.")
+        raise InvalidRequest(gettext("Unknown decision '%(decision)s'; one of: %(decisions)s.")
+                             % {"decision": decision, "decisions": ", ".join(DECISIONS)})
     note = _text("note", note, 2000)
     result = dict(request.result)
     result["controller"] = {**(result.get("controller") or {}), "decision": decision,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from privet.core.bidi import validate_no_bidi_controls
 from privet.core.forms import AriaFormMixin
 from privet.enquiries.forms import HONEYPOT, ContactForm, _altcha_messages, validate_phone
+from privet.policy.rendering import cite_article
 from privet.policy.selectors import declaration_in_force_or_file
 
 from .models import DETAILS_MAX, EMAIL_MAX, PHONE_MAX, Right
@@ -30,7 +31,7 @@ def right_options(lang: str) -> list[dict[str, str]]:
         d = declared.get(value)
         options.append({"value": value, "label": d.label.get(lang) if d else str(label),
                          "description": d.description.get(lang) if d else "",
-                         "article": d.article if d else ""})
+                         "article": cite_article(d.article, lang) if d else ""})
     return options
 
 

@@ -10,6 +10,7 @@ reference, the right and the due date, with a link to the panel.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,16 +18,25 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from privet.core import mail as mail_transport
 from privet.enquiries.notifications import absolute, operator_recipients
+from privet.policy.rendering import cite_article
 from privet.policy.selectors import declaration_in_force_or_file
 
-from . import deadlines, links
+from . import deadlines, labels, links
 from .errors import NoOperatorAddress
-from .models import ARTICLES, MailKind, RefusalGround, Right, RightsMail, RightsRequest
+from .models import (
+    ARTICLES,
+    ExportArchive,
+    MailKind,
+    RefusalGround,
+    Right,
+    RightsMail,
+    RightsRequest,
+)
 
 
 def _subject(kind: str) -> str:
@@ -77,35 +87,55 @@ def download_url(request: RightsRequest) -> str:
     return archive_download_url(request)
 
 
-def _sources(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The result's sources as rows for the templates (name, counts, what was kept and why)."""
+def _sources(result: dict[str, Any], declaration: Any) -> list[dict[str, Any]]:
+    """The result's sources as rows for the templates, in words of the active language: the
+    store's label, its counts, the categories it held (the declaration's labels) and what it
+    kept, with the reason and the declared rules that keep it."""
     rows = []
     for name, report in sorted((result.get("sources") or {}).items()):
         report = report if isinstance(report, dict) else {}
+        holdings = report.get("holdings") if isinstance(report.get("holdings"), dict) else {}
         rows.append({
             "name": name,
+            "label": labels.source_label(name),
             "records": report.get("records", 0),
             "erased": report.get("erased", 0),
             "changed": report.get("changed", 0),
-            "kept": [k for k in report.get("kept") or [] if isinstance(k, dict)],
+            "holdings": "; ".join(f"{labels.category_label(declaration, c)}: {n}"
+                                  for c, n in holdings.items() if n),
+            "kept": [{"records": k.get("records", 0),
+                      "reason": labels.kept_reason(str(k.get("reason") or "")),
+                      "rules": [labels.rule_label(declaration, r) for r in k.get("rules") or []]}
+                     for k in report.get("kept") or [] if isinstance(k, dict)],
         })
     return rows
 
 
+def _local(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def context(mail: RightsMail) -> dict[str, Any]:
-    """What the templates show (in the request's language, which the caller activates)."""
+    """What the templates show (in the request's language, which the caller activates).
+
+    Only the request's own fields, the operator's words and ``request.result`` (counts, ids
+    and reasons); never ``details``, the phone or the corrected values the person typed."""
     request = mail.request
     lang = request.language
     declaration, _hash = declaration_in_force_or_file()
     authority = declaration.supervisory_authority
     result = request.result or {}
+    sources = _sources(result, declaration)
     ctx: dict[str, Any] = {
         "request": request,
         "ref": request.reference,
         "right": Right(request.right).label,
         "article": ARTICLES.get(Right(request.right), ""),
+        # The right's article as the person's language cites it ("art. 7 ust. 3 RODO").
+        "article_cited": cite_article(ARTICLES.get(Right(request.right), ""), lang),
         "received": formats.date_format(deadlines.local_date(request.received_at), "DATE_FORMAT"),
         "due": formats.date_format(request.due_on, "DATE_FORMAT"),
+        "status": request.get_status_display(),
         "controller": declaration.controller.name,
         "contact_email": declaration.controller.email,
         "status_url": links.status_url(request),
@@ -115,10 +145,24 @@ def context(mail: RightsMail) -> dict[str, Any]:
         "link_hours": deadlines.VERIFICATION_HOURS,
         "close_days": deadlines.UNVERIFIED_CLOSE_DAYS,
         "download_days": deadlines.DOWNLOAD_DAYS,
-        "sources": _sources(result),
-        "kept": [(s["name"], k) for s in _sources(result) for k in s["kept"]],
-        "recipients_notified": len(result.get("recipients_notified") or []),
+        "sources": sources,
+        "kept": [{"source": s["label"], **k} for s in sources for k in s["kept"]],
+        "records": sum(s["records"] for s in sources),
+        "changed": sum(s["changed"] for s in sources),
+        "recipients_notified": [labels.recipient_label(declaration, r)
+                                for r in result.get("recipients_notified") or []],
+        "corrected": ", ".join(labels.attribute_label(a) for a in sorted(request.changes or {})),
+        "consent_withdrawn": bool(result.get("consent_withdrawn")),
     }
+    controller = result.get("controller") if isinstance(result.get("controller"), dict) else None
+    if controller:
+        ctx["routed"] = {"client": str(controller.get("client") or request.client),
+                         "records": controller.get("records", 0),
+                         "holdings": "; ".join(
+                             f"{labels.category_label(declaration, c)}: {n}"
+                             for c, n in (controller.get("holdings") or {}).items() if n),
+                         "decision": str(controller.get("decision") or ""),
+                         "note": str(controller.get("note") or "")}
     if mail.kind == MailKind.VERIFICATION:
         from .services import issue_verification_token
 
@@ -126,30 +170,37 @@ def context(mail: RightsMail) -> dict[str, Any]:
         ctx["new_link_url"] = links.new_link_url(lang)
     if mail.kind == MailKind.REFUSED and request.refusal_ground:
         ctx["ground"] = RefusalGround(request.refusal_ground).label
-    if mail.kind == MailKind.ROUTED:
-        routed = result.get("controller") or {}
-        ctx["routed"] = {"client": str(routed.get("client", "")),
-                         "decision": str(routed.get("decision", "")),
-                         "note": str(routed.get("note", ""))}
     if mail.kind == MailKind.COMPLETED and request.right in (Right.ACCESS, Right.PORTABILITY):
-        ctx["download_url"] = download_url(request)
+        archive = ExportArchive.objects.filter(request=request, deleted_at__isnull=True).first()
+        if archive is not None:
+            ctx["download_url"] = download_url(request)
+            # The archive's own expiry: the signed link, made now, would outlive it by the time
+            # the mail took to go out.
+            ctx["download_until"] = _local(archive.expires_at)
     if mail.kind == MailKind.REMINDER:
         ctx["panel_url"] = panel_url(request)
         ctx["days_left"] = deadlines.days_left(request.due_on)
+        ctx["overdue_days"] = max(0, -ctx["days_left"])
     return ctx
 
 
-def send(mail: RightsMail, connection: BaseEmailBackend | None = None) -> int:
-    """Write and send ``mail`` through :mod:`privet.core.mail` (the hand-over recorded just
-    before the end of the message); returns how many recipients it went to."""
+def compose(mail: RightsMail) -> tuple[str, str]:
+    """The mail's subject and body as they are sent: in the person's language, or for a
+    reminder (to operators) in the site's."""
     request = mail.request
-    to = recipients(mail)
-    # The reminder is for operators: in the site's language; everything else in the person's.
     lang = settings.LANGUAGE_CODE if mail.kind == MailKind.REMINDER else request.language
     with translation.override(lang):
         ctx = context(mail)
         subject = _subject(mail.kind) % {"ref": request.reference, "due": ctx["due"]}
         body = render_to_string(f"rights/mail/{mail.kind}.txt", ctx)
+    return subject, body
+
+
+def send(mail: RightsMail, connection: BaseEmailBackend | None = None) -> int:
+    """Write and send ``mail`` through :mod:`privet.core.mail` (the hand-over recorded just
+    before the end of the message); returns how many recipients it went to."""
+    to = recipients(mail)
+    subject, body = compose(mail)
     message = EmailMessage(subject=subject, body=body, to=to, connection=connection,
                            headers={"Message-ID": mail.message_id})
     mail_transport.send(message)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from privet.policy.selectors import declaration_in_force
 from privet.registry import EvidenceSource, Kept, RetentionTarget, RuleRef, SubjectQuery, registry
@@ -72,14 +73,16 @@ TARGET = RetentionTarget(
 )
 registry.retention_target(TARGET)
 
-RECORD_REASON = ("The record of your request and of our answer is kept to show we met our duties "
-                 "(GDPR Art. 5(2)) for the period the policy states after the request is closed.")
+RECORD_REASON = gettext_noop(
+    "The record of your request and of our answer is kept to show we met our duties "
+    "(GDPR Art. 5(2)) for the period the policy states after the request is closed.")
 
 
 class RightsRequestSource(EvidenceSource):
     """Earlier requests by the person (found by their email): exported, kept as evidence."""
 
     name = "rights_requests"
+    label = gettext_lazy("Rights requests")
     models = (RightsRequest,)
     category = "contact_details"
 

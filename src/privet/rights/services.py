@@ -21,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from privet.audit.services import Actor, append_event
 from privet.core.bidi import has_bidi_controls
@@ -66,16 +67,23 @@ def _user(actor: Actor | None) -> AbstractBaseUser | None:
     return actor if isinstance(actor, AbstractBaseUser) else None
 
 
+# Error messages are built with gettext when raised, so the panel and the portal show them in
+# their reader's language (the API's paths carry no language: English there).
+
 def _text(name: str, value: Any, limit: int, *, required: bool = False) -> str:
+    """``value`` as stripped text of at most ``limit`` characters; ``name`` is the field's
+    name in the API (said as it is in every language: it is what a client sends)."""
+    field = {"field": name, "limit": limit}
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest(f"The field {name!r} must be text.")
+        raise InvalidRequest(gettext("The field '%(field)s' must be text.") % field)
     value = (value or "").strip()
     if required and not value:
-        raise InvalidRequest(f"The field {name!r} is required.")
+        raise InvalidRequest(gettext("The field '%(field)s' is required.") % field)
     if len(value) > limit:
-        raise InvalidRequest(f"The field {name!r} is longer than {limit} characters.")
+        raise InvalidRequest(
+            gettext("The field '%(field)s' is longer than %(limit)s characters.") % field)
     if "\x00" in value:
-        raise InvalidRequest(f"The field {name!r} holds a NUL character.")
+        raise InvalidRequest(gettext("The field '%(field)s' holds a NUL character.") % field)
     return value
 
 
@@ -85,29 +93,34 @@ def clean_identifiers(*, email: Any, phone: Any = "", visitor_id: Any = "") -> d
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidRequest("The field 'email' is not an email address.") from None
+        raise InvalidRequest(gettext("The field 'email' is not an email address.")) from None
     if has_bidi_controls(email):
-        raise InvalidRequest("The field 'email' holds a text-direction control character.")
+        raise InvalidRequest(
+            gettext("The field 'email' holds a text-direction control character."))
     local, _, domain = email.rpartition("@")
     phone = _text("phone", phone, PHONE_MAX)
     if phone and not all(c.isdigit() or c in "+-() ." for c in phone):
-        raise InvalidRequest("The field 'phone' may hold digits, spaces and + - ( ) . only.")
+        raise InvalidRequest(
+            gettext("The field 'phone' may hold digits, spaces and + - ( ) . only."))
     visitor_id = _text("visitor_id", visitor_id, VISITOR_ID_MAX)
     return {"email": f"{local}@{domain.lower()}", "phone": phone, "visitor_id": visitor_id}
 
 
 def _clean_right(right: Any) -> str:
     if right not in Right.values:
-        raise InvalidRequest(f"Unknown right {right!r}; one of: {', '.join(Right.values)}.")
+        raise InvalidRequest(gettext("Unknown right '%(right)s'; one of: %(rights)s.")
+                             % {"right": right, "rights": ", ".join(Right.values)})
     return right
 
 
 def _details(right: str, details: Any) -> str:
     details = _text("details", details, DETAILS_MAX)
-    if right in (Right.RECTIFICATION, Right.OBJECTION) and not details:
-        what = ("what is wrong and what it should be" if right == Right.RECTIFICATION
-                else "the grounds relating to your situation")
-        raise InvalidRequest(f"The field 'details' is required for {right}: say {what}.")
+    if right == Right.RECTIFICATION and not details:
+        raise InvalidRequest(gettext("The field 'details' is required for rectification: say "
+                                     "what is wrong and what it should be."))
+    if right == Right.OBJECTION and not details:
+        raise InvalidRequest(gettext("The field 'details' is required for objection: give the "
+                                     "grounds relating to your situation."))
     return details
 
 
@@ -131,13 +144,15 @@ def _transition(request: RightsRequest, to: str, *, actor: Actor, action: str,
     once cannot both move it: the second gets :class:`InvalidTransition`."""
     if to not in request.allowed_transitions():
         raise InvalidTransition(
-            f"{request.reference} is {request.get_status_display()}; it cannot become "
-            f"{Status(to).label} from there.")
+            gettext("%(ref)s is “%(status)s”; it cannot become “%(to)s” from there.")
+            % {"ref": request.reference, "status": request.get_status_display(),
+               "to": Status(to).label})
     updated = RightsRequest.objects.filter(pk=request.pk, status=request.status).update(
         status=to, updated_at=timezone.now(), **fields)
     if not updated:
         request.refresh_from_db()
-        raise InvalidTransition(f"{request.reference} was changed meanwhile; look again.")
+        raise InvalidTransition(gettext("%(ref)s was changed meanwhile; look again.")
+                                % {"ref": request.reference})
     append_event(actor=actor, action=action, obj=request, subject=request.email,
                  details={"right": request.right, "from": request.status, "to": to,
                           **(details or {})})
@@ -174,8 +189,8 @@ def submit_request(*, right: Any, email: Any, phone: Any = "", visitor_id: Any =
     right = _clean_right(right)
     ids = clean_identifiers(email=email, phone=phone, visitor_id=visitor_id)
     if channel not in (Channel.PORTAL, Channel.API):
-        raise InvalidRequest(f"A request from the public comes through the portal or the API, "
-                             f"not {channel!r}.")
+        raise InvalidRequest(gettext("A request from the public comes through the portal or "
+                                     "the API, not '%(channel)s'.") % {"channel": channel})
     request = _create(right=right, ids=ids, details=_details(right, details),
                       language=language if isinstance(language, str) else "en",
                       channel=channel, received_at=timezone.now(),
@@ -198,17 +213,17 @@ def log_request(*, right: Any, email: Any, actor: AbstractBaseUser | str, channe
     right = _clean_right(right)
     ids = clean_identifiers(email=email, phone=phone, visitor_id=visitor_id)
     if channel not in (Channel.EMAIL, Channel.LETTER, Channel.OTHER):
-        raise InvalidRequest(f"An operator logs requests that came by email, letter or "
-                             f"otherwise, not {channel!r}.")
+        raise InvalidRequest(gettext("An operator logs requests that came by email, letter or "
+                                     "otherwise, not '%(channel)s'.") % {"channel": channel})
     now = timezone.now()
     received_at = received_at or now
     if received_at > now:
-        raise InvalidRequest("A request cannot be received in the future.")
+        raise InvalidRequest(gettext("A request cannot be received in the future."))
     if too_early(received_at):
         raise InvalidRequest(too_early_message())
     note = _text("verification_note", verification_note, REASON_MAX)
     if verified and not note:
-        raise InvalidRequest("Say how the person's identity was verified.")
+        raise InvalidRequest(gettext("Say how the person's identity was verified."))
     request = _create(right=right, ids=ids, details=_details(right, details),
                       language=language if isinstance(language, str) else "en", channel=channel,
                       received_at=received_at, actor=actor, action="rights.logged",
@@ -238,6 +253,12 @@ def issue_verification_token(request: RightsRequest) -> str:
                          compress=True)
 
 
+def _invalid_link_message() -> str:
+    """One message for a forged, expired, used or replaced link (it tells nobody which)."""
+    return gettext("This link is not valid: it may have expired (a link works for 24 hours), "
+                   "been used already, or been replaced by a newer one.")
+
+
 def _request_of_token(token: str) -> tuple[RightsRequest, str]:
     try:
         data = signing.loads(token, salt=VERIFY_SALT,
@@ -245,8 +266,7 @@ def _request_of_token(token: str) -> tuple[RightsRequest, str]:
         request = RightsRequest.objects.select_for_update().get(public_id=data["r"])
     except (signing.BadSignature, RightsRequest.DoesNotExist, KeyError, TypeError, ValueError,
             ValidationError):
-        raise InvalidLink("This link is not valid: it may have expired (a link works for 24 "
-                          "hours), been used already, or been replaced by a newer one.") from None
+        raise InvalidLink(_invalid_link_message()) from None
     return request, data["n"]
 
 
@@ -257,8 +277,7 @@ def verify(*, token: str) -> RightsRequest:
     request, nonce = _request_of_token(token)
     if (request.status != Status.UNVERIFIED or not request.verification_digest
             or not secrets.compare_digest(request.verification_digest, _digest(nonce))):
-        raise InvalidLink("This link is not valid: it may have expired (a link works for 24 "
-                          "hours), been used already, or been replaced by a newer one.")
+        raise InvalidLink(_invalid_link_message())
     request = _transition(request, Status.VERIFIED, actor=PERSON_ACTOR, action="rights.verified",
                           details={"how": "link"}, verified_at=timezone.now(),
                           verification_digest="")
@@ -308,7 +327,9 @@ def close_unverified(now: datetime | None = None) -> int:
 
 def _open(request: RightsRequest) -> None:
     if not request.is_open():
-        raise InvalidTransition(f"{request.reference} is closed ({request.get_status_display()}).")
+        raise InvalidTransition(gettext("%(ref)s is closed (%(status)s).")
+                                % {"ref": request.reference,
+                                   "status": request.get_status_display()})
 
 
 @transaction.atomic(durable=True)
@@ -320,19 +341,23 @@ def extend(*, request: RightsRequest, months: int, reason: str, actor: Actor,
     _open(request)
     reason = _text("reason", reason, REASON_MAX)
     if not reason:
-        raise ExtensionNotAllowed("Give the reason for the extension: the person is told it.")
+        raise ExtensionNotAllowed(
+            gettext("Give the reason for the extension: the person is told it."))
     if not isinstance(months, int) or months < 1:
-        raise ExtensionNotAllowed("An extension is by one or two months.")
+        raise ExtensionNotAllowed(gettext("An extension is by one or two months."))
     total = request.extension_months + months
     if total > deadlines.MAX_EXTENSION_MONTHS:
         raise ExtensionNotAllowed(
-            f"Art. 12(3) allows two further months at most; this request has "
-            f"{request.extension_months} already.")
+            ngettext("Art. 12(3) allows two further months at most; this request has "
+                     "%(n)s month already.",
+                     "Art. 12(3) allows two further months at most; this request has "
+                     "%(n)s months already.", request.extension_months)
+            % {"n": request.extension_months})
     today = today or deadlines.local_today()
     if today > deadlines.first_month_end(request.received_at):
-        raise ExtensionNotAllowed(
+        raise ExtensionNotAllowed(gettext(
             "The first month has passed: Art. 12(3) requires the person to be told of an "
-            "extension within one month of receipt.")
+            "extension within one month of receipt."))
     due = deadlines.due_date(request.received_at, extension_months=total,
                              paused_days=request.paused_days)
     RightsRequest.objects.filter(pk=request.pk).update(
@@ -378,7 +403,7 @@ def refuse(*, request: RightsRequest, ground: str, reason: str, actor: Actor) ->
     """Refuse the request (Art. 12(4)): the person is told why and of their right to complain."""
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if ground not in RefusalGround.values:
-        raise InvalidRequest(f"Unknown ground {ground!r}.")
+        raise InvalidRequest(gettext("Unknown ground '%(ground)s'.") % {"ground": ground})
     reason = _text("reason", reason, REASON_MAX, required=True)
     request = _transition(request, Status.REFUSED, actor=actor, action="rights.refused",
                           details={"ground": ground}, refusal_ground=ground, outcome=reason,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from privet.audit.models import AuditEvent
 from privet.enquiries.services import log_enquiry
 from privet.panel.roles import ADMINISTRATOR, OPERATOR, PRIVACY_OFFICER, ROLE_PERMISSIONS
+from privet.registry import registry
 from privet.rights import deadlines, engine, services
 from privet.rights.models import MailKind, RightsMail, RightsRequest, RightsSettings, Status
 
@@ -168,10 +169,12 @@ def test_the_request_page_shows_deadline_plan_and_history(operator_client, perso
     page = text(response)
     assert request.due_on.isoformat() in page
     assert deadlines.first_month_end(request.received_at).isoformat() in page  # may extend
-    # The plan: one table per store, the categories in the declaration's words.
+    # The plan: one table per store, named in words; the categories in the declaration's words.
     plan = engine.plan_request(request)
     for source in plan.sources:
-        assert source.source in page
+        assert registry.source_label(source.source) in page
+    assert "Enquiries and projects" in page and "Cookie choices" in page
+    assert "consent_receipts" not in page and "rights_requests" not in page
     assert "Contact details" in page  # the declaration's label, not "contact_details"
     erasable, kept = plan.erasable, plan.kept
     assert erasable >= 1
@@ -299,11 +302,14 @@ def test_a_completed_request_shows_its_result(operator_client, published):
         "sources": {"enquiries": {"records": 3, "holdings": {"contact_details": 3}, "erased": 2,
                                   "kept": [{"records": 1, "reason": "A project is kept for claims.",
                                             "rules": ["project_data/delivery after contract_end"]}]}},
-        "recipients_notified": ["hosting"], "archive": False})
+        "recipients_notified": ["hosting_email", "retired"], "archive": False})
     page = text(operator_client.get(f"/panel/rights/{request.pk}/"))
-    assert "Erased 2" in page and "A project is kept for claims." in page
+    assert "Enquiries and projects" in page and "Erased 2" in page
+    assert "A project is kept for claims." in page
     assert "after the contract ends" in page  # the rule in the declaration's words
-    assert "Recipients notified: hosting" in page
+    # Recipients by the declaration's labels; one it no longer declares, by its id.
+    assert ("Recipients notified: Hosting, server infrastructure and email service providers; "
+            "retired") in page
 
 
 def test_a_failed_request_offers_processing_again(operator_client, published):
@@ -368,3 +374,35 @@ def test_the_dashboard_counts_rights_requests_and_links_the_filters(operator_cli
         assert f'href="/panel/rights/{link}"' in html
     soon = text(operator_client.get("/panel/rights/?soon=on"))
     assert "1 request" in soon
+
+
+def test_a_decision_the_rules_refuse_is_explained_in_the_panels_language(operator_client,
+                                                                         published):
+    """The services' and the engine's refusals are written in the operator's language when
+    raised: a Polish operator reads Polish, with the states in Polish words."""
+    late = logged("erasure", days_ago=40)
+    response = operator_client.post(f"/pl/panel/rights/{late.pk}/extend/",
+                                    {"months": 1, "reason": "Wiele systemów."})
+    assert response.status_code == 409
+    page = text(response)
+    assert "Nic nie zmieniono: Pierwszy miesiąc już minął: art. 12 ust. 3 RODO wymaga" in page
+    assert "Język angielski" in page  # the request's language, in words
+    assert "The first month has passed" not in page
+    late.refresh_from_db()
+    assert late.extension_months == 0
+
+    RightsRequest.objects.filter(pk=late.pk).update(status=Status.COMPLETED)
+    response = operator_client.post(f"/pl/panel/rights/{late.pk}/withdraw/", {"reason": ""})
+    assert response.status_code == 409
+    page = text(response)
+    assert f"{late.reference} ma status „Zrealizowane”" in page and "Wycofane" in page
+    assert "it cannot become" not in page
+
+    fresh = logged("erasure")  # verified, not failed: the engine refuses to reprocess it
+    response = operator_client.post(f"/pl/panel/rights/{fresh.pk}/reprocess/")
+    assert response.status_code == 409
+    assert (f"W {fresh.reference} nie wystąpił błąd; od początku przetwarza się ponownie tylko "
+            "żądanie zakończone błędem.") in text(response)
+    # The same refusal in English on an English page.
+    english = operator_client.post(f"/panel/rights/{fresh.pk}/reprocess/")
+    assert f"{fresh.reference} has not failed; only a failed request" in text(english)

@@ -21,6 +21,7 @@ from privet.policy.selectors import declaration_in_force
 from privet.rights import deadlines, engine
 from privet.rights import selectors as rights_selectors
 from privet.rights import services as rights_services
+from privet.rights.labels import decision_label, recipient_label
 from privet.rights.models import ExportArchive, Right, RightsRequest, Status
 
 from ..access import panel_view
@@ -146,6 +147,7 @@ def _detail(request: HttpRequest, rr: RightsRequest, *,
     if bound:  # a refused action keeps its form on the page, with the reason, even if the
         may[bound[0]] = True  # request moved on meanwhile
     archive = ExportArchive.objects.filter(request=rr).first()
+    controller = (rr.result or {}).get("controller") or {}
     return render(request, "panel/rights_detail.html", {
         **_pause_context(request), "rr": rr, "today": today,
         "days_left": deadlines.days_left(rr.due_on, today),
@@ -154,8 +156,10 @@ def _detail(request: HttpRequest, rr: RightsRequest, *,
         "first_month_end": deadlines.first_month_end(rr.received_at),
         "plan": plan, "plan_tables": plan_tables(declaration, plan.sources) if plan else [],
         "result_tables": result_tables(declaration, rr.result or {}),
-        "recipients": (rr.result or {}).get("recipients_notified") or [],
-        "controller": (rr.result or {}).get("controller") or {},
+        "recipients": [recipient_label(declaration, r)
+                       for r in (rr.result or {}).get("recipients_notified") or []],
+        "controller": controller,
+        "controller_decision": decision_label(str(controller.get("decision") or "")),
         "archive": archive,
         "history": rights_selectors.request_history(rr),
         "mail": list(rr.mail.order_by("queued_at", "pk")),

@@ -215,9 +215,6 @@ def carry_out(page, url: str, request: RightsRequest, *, changes: dict[str, str]
 
 
 def polish(text: str) -> None:
-    # What a duty keeps is said in the source's own words, English for now (see
-    # test_what_was_kept_is_said_in_the_persons_language): checked apart.
-    text = "\n".join(line for line in text.splitlines() if not line.startswith("- "))
     leaked = [word for word in ENGLISH if word in text]
     assert not leaked, f"English in a Polish page or mail: {leaked}\n{text}"
 

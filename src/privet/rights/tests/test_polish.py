@@ -88,8 +88,6 @@ def test_every_mail_to_the_person_is_in_polish(published, kind, right):
     assert not left, f"untranslated in the Polish {kind} mail: {sorted(left)}"
 
 
-@pytest.mark.xfail(strict=True, reason="What a duty keeps is an English constant of each source "
-                   "(enquiries, audit, consent, rights privacy.py); translating it is h10-i18n's")
 def test_what_was_kept_is_said_in_the_persons_language(published):
     from privet.enquiries.privacy import CONTRACT_REASON
 
