@@ -3,7 +3,7 @@ line is one more thing to set up (``privet demo`` would need it too).
 
 An app registers a job in its ``AppConfig.ready``::
 
-    schedule.every(timedelta(hours=1), "rights.housekeeping", tasks.housekeeping)
+    schedule.every(timedelta(minutes=15), "rights.housekeeping", jobs.housekeeping)
 
 Every ``privet worker`` calls :func:`queue_due_jobs` at each beat of its lease (a few seconds
 apart); a job is queued when ``every`` has passed since it was last queued. A conditional

@@ -13,7 +13,7 @@ class RightsConfig(AppConfig):
         from privet.audit import actions, links
         from privet.core import schedule
 
-        from . import tasks
+        from . import jobs
         from .models import Channel, MailKind, RefusalGround, Right, RightsRequest, Status, request_reference
         from .selectors import request_urls
 
@@ -26,4 +26,4 @@ class RightsConfig(AppConfig):
         actions.register_values(actions=every, key="language",
                                 labels={"en": _("English"), "pl": _("Polish")})
         # Close unverified requests, remind operators of deadlines, delete expired archives.
-        schedule.every(timedelta(minutes=15), "rights.housekeeping", tasks.housekeeping)
+        schedule.every(timedelta(minutes=15), "rights.housekeeping", jobs.housekeeping)

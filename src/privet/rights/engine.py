@@ -1,7 +1,7 @@
 """The rights engine: plan a request across every registered store, then act, step by step.
 
 The operator sees :func:`plan_request` (what each store holds about the person, and what a duty
-keeps) before anything is done; :func:`start` then queues :func:`~.tasks.process_request`,
+keeps) before anything is done; :func:`start` then queues :func:`process_request`,
 which runs :func:`process`: one :class:`~.models.RequestStep` per (source, action) of the
 request's current ``attempt``, each re-reading its store as it acts (a plan is never acted on
 from a cache, so data written in between is not missed).
@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from django_tasks import task
 
 from privet.audit.services import Actor, append_event
 from privet.core.bidi import has_bidi_controls
@@ -59,7 +60,17 @@ from privet.registry import (
 
 from .errors import InvalidRequest, InvalidTransition, ProcessingPaused
 from .labels import attribute_label
-from .models import ErasureRecord, MailKind, RequestStep, Right, RightsRequest, Status
+from .models import (
+    REASON_MAX,
+    ErasureRecord,
+    MailKind,
+    RequestStep,
+    Right,
+    RightsRequest,
+    RightsSettings,
+    Status,
+)
+from .services import _text, _transition, _user, is_paused, queue_mail
 
 log = logging.getLogger("privet.rights")
 
@@ -162,7 +173,6 @@ def start(*, request: RightsRequest, actor: Actor,
 
     A rectification needs ``changes`` (``{attribute: new value}``), stored on the request for
     the engine's steps; other rights take none."""
-    from .services import _transition, is_paused
 
     if is_paused():
         raise ProcessingPaused(
@@ -194,8 +204,6 @@ def categories_needing_more_proof(plan: RequestPlan) -> list[str]:
 
 
 def _queue(request: RightsRequest) -> None:
-    from .tasks import process_request
-
     pk, attempt = request.pk, request.attempt
     transaction.on_commit(lambda: process_request.enqueue(pk, attempt))
 
@@ -206,7 +214,6 @@ def reprocess(*, request: RightsRequest, actor: Actor) -> RightsRequest:
     steps no longer count), back to verified, audited; then, unless processing is paused, in
     progress again with its work queued. Actions are idempotent, so what the failed attempt
     already did is found done in the stores (nothing is erased twice)."""
-    from .services import _transition, is_paused
 
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Status.FAILED:
@@ -427,7 +434,6 @@ def process(request_id: int, attempt: int) -> str:
     """Carry out the request's steps of ``attempt``; returns what happened: ``completed``,
     ``awaiting_controller``, ``paused``, ``failed`` or ``skipped`` (not in progress, or a newer
     attempt). Safe to run again at any point, and by two workers at once."""
-    from .services import is_paused
 
     request = RightsRequest.objects.filter(pk=request_id).first()
     if request is None or request.status != Status.IN_PROGRESS or request.attempt != attempt:
@@ -498,7 +504,6 @@ def build_result(request: RightsRequest) -> dict[str, Any]:
 def _finish(request_id: int, attempt: int) -> str:
     """All steps done: completed, with its result and the person's answer mailed; or, with a
     client's data found and no decision yet, waiting for the client (the person told who)."""
-    from .services import _transition, queue_mail
 
     with transaction.atomic(durable=True):
         request = _lock(request_id, attempt)
@@ -522,7 +527,6 @@ def _fail(request_id: int, attempt: int, step: tuple[str, str], exc: Exception) 
     """A step raised: its transaction rolled back whole; the request is failed with the
     exception's class name (never its message, which may quote personal data), the step
     recorded failed, and a log line naming the request, the step and the class."""
-    from .services import _transition
 
     error = type(exc).__name__[:100]
     log.error("rights: %s failed at step %s.%s (%s); reprocess it once the cause is fixed",
@@ -551,7 +555,6 @@ def record_controller_decision(*, request: RightsRequest, decision: str, note: s
     ``carry_out`` (the studio acts on the client's data as the person asked: in progress
     again, the work queued) or ``controller_answers`` (the client answers the person itself:
     the studio's part is done, the request completes). Audited."""
-    from .services import _text, _transition, queue_mail
 
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Status.AWAITING_CONTROLLER:
@@ -585,3 +588,41 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
             "erased": sum(s.get("erased", 0) for s in sources.values()),
             "changed": sum(s.get("changed", 0) for s in sources.values())}
 
+
+# --- the operators' pause switch ------------------------------------------------------------------
+
+@transaction.atomic(durable=True)
+def pause_processing(*, reason: str, actor: Actor) -> RightsSettings:
+    """Stop the engine from taking new steps until resumed (deadlines keep running)."""
+    reason = _text("reason", reason, REASON_MAX, required=True)
+    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    row.paused_at, row.paused_reason, row.paused_by = timezone.now(), reason, _user(actor)
+    row.save()
+    append_event(actor=actor, action="rights.processing_paused", object_type="rights.settings",
+                 object_id="1")
+    return row
+
+
+@transaction.atomic(durable=True)
+def resume_processing(*, actor: Actor) -> RightsSettings:
+    """Let the engine take steps again; requests left in progress by the pause go on."""
+    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    row.paused_at, row.paused_reason, row.paused_by = None, "", None
+    row.save()
+    append_event(actor=actor, action="rights.processing_resumed", object_type="rights.settings",
+                 object_id="1")
+    # Requests the pause stopped mid-way go on from their next step (done steps stay done).
+    waiting = list(RightsRequest.objects.filter(status=Status.IN_PROGRESS)
+                   .values_list("pk", "attempt"))
+    transaction.on_commit(lambda: [process_request.enqueue(pk, attempt)
+                                   for pk, attempt in waiting])
+    return row
+
+
+# --- the task --------------------------------------------------------------------------------------
+
+@task()
+def process_request(request_id: int, attempt: int) -> str:
+    """Carry out a request's steps of ``attempt``, each once (:func:`process`); safe to run
+    again after a killed worker, and a no-op for an attempt that was replaced."""
+    return process(request_id, attempt)

@@ -164,7 +164,7 @@ def context(mail: RightsMail) -> dict[str, Any]:
                          "decision": str(controller.get("decision") or ""),
                          "note": str(controller.get("note") or "")}
     if mail.kind == MailKind.VERIFICATION:
-        from .services import issue_verification_token
+        from .tokens import issue_verification_token
 
         ctx["verify_url"] = links.verify_url(issue_verification_token(request), lang)
         ctx["new_link_url"] = links.new_link_url(lang)

@@ -143,7 +143,7 @@ def request_for_verification(token: str) -> RightsRequest | None:
 
     from . import deadlines
     from .models import Status
-    from .services import VERIFY_SALT, _digest
+    from .tokens import VERIFY_SALT, nonce_digest
 
     try:
         data = signing.loads(token, salt=VERIFY_SALT,
@@ -154,7 +154,7 @@ def request_for_verification(token: str) -> RightsRequest | None:
         return None
     if (request is None or request.status != Status.UNVERIFIED or not request.verification_digest
             or not isinstance(nonce, str)
-            or not secrets.compare_digest(request.verification_digest, _digest(nonce))):
+            or not secrets.compare_digest(request.verification_digest, nonce_digest(nonce))):
         return None
     return request
 

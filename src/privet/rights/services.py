@@ -8,7 +8,6 @@ the keyed pseudonym of their email (``subject=``), never in details.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import date, datetime, timedelta
@@ -51,10 +50,10 @@ from .models import (
     RightsSettings,
     Status,
 )
+from .tokens import VERIFY_SALT, nonce_digest
 
 log = logging.getLogger("privet.rights")
 
-VERIFY_SALT = "privet.rights.verify"
 LANGUAGES = ("en", "pl")
 PORTAL_ACTOR = "public:rights-portal"
 API_ACTOR = "public:rights-api"
@@ -238,21 +237,6 @@ def log_request(*, right: Any, email: Any, actor: AbstractBaseUser | str, channe
 
 # --- verification ------------------------------------------------------------------------------
 
-def _digest(nonce: str) -> str:
-    return hashlib.sha256(nonce.encode()).hexdigest()
-
-
-@transaction.atomic
-def issue_verification_token(request: RightsRequest) -> str:
-    """A new single-use verification token for ``request`` (the previous one stops working);
-    called by the mail sender as it writes the mail, so only a link that was mailed works."""
-    nonce = secrets.token_urlsafe(24)
-    RightsRequest.objects.filter(pk=request.pk).update(
-        verification_digest=_digest(nonce), verification_sent_at=timezone.now())
-    return signing.dumps({"r": str(request.public_id), "n": nonce}, salt=VERIFY_SALT,
-                         compress=True)
-
-
 def _invalid_link_message() -> str:
     """One message for a forged, expired, used or replaced link (it tells nobody which)."""
     return gettext("This link is not valid: it may have expired (a link works for 24 hours), "
@@ -276,7 +260,7 @@ def verify(*, token: str) -> RightsRequest:
     :class:`InvalidLink` (one message for forged, expired, used or replaced links)."""
     request, nonce = _request_of_token(token)
     if (request.status != Status.UNVERIFIED or not request.verification_digest
-            or not secrets.compare_digest(request.verification_digest, _digest(nonce))):
+            or not secrets.compare_digest(request.verification_digest, nonce_digest(nonce))):
         raise InvalidLink(_invalid_link_message())
     request = _transition(request, Status.VERIFIED, actor=PERSON_ACTOR, action="rights.verified",
                           details={"how": "link"}, verified_at=timezone.now(),
@@ -454,7 +438,7 @@ def reminder_threshold(due_on: date, today: date) -> date | None:
 def remind_due(today: date | None = None) -> int:
     """Queue one reminder mail (:attr:`~.models.MailKind.REMINDER`, to the assigned operator) for
     each open, verified-or-later request that reached a reminder threshold since its last
-    reminder (a periodic job: ``tasks.housekeeping``). Never twice the same day: ``reminded_on``
+    reminder (a periodic job: ``jobs.housekeeping``). Never twice the same day: ``reminded_on``
     is set in the mail's transaction, conditionally, so two workers running the job at once
     queue one. Returns how many were queued."""
     today = today or deadlines.local_today()
@@ -495,36 +479,6 @@ def is_paused() -> bool:
     return RightsSettings.objects.filter(pk=1, paused_at__isnull=False).exists()
 
 
-@transaction.atomic(durable=True)
-def pause_processing(*, reason: str, actor: Actor) -> RightsSettings:
-    """Stop the engine from taking new steps until resumed (deadlines keep running)."""
-    reason = _text("reason", reason, REASON_MAX, required=True)
-    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
-    row.paused_at, row.paused_reason, row.paused_by = timezone.now(), reason, _user(actor)
-    row.save()
-    append_event(actor=actor, action="rights.processing_paused", object_type="rights.settings",
-                 object_id="1")
-    return row
-
-
-@transaction.atomic(durable=True)
-def resume_processing(*, actor: Actor) -> RightsSettings:
-    """Let the engine take steps again; requests left in progress by the pause go on."""
-    row = RightsSettings.objects.select_for_update().get_or_create(pk=1)[0]
-    row.paused_at, row.paused_reason, row.paused_by = None, "", None
-    row.save()
-    append_event(actor=actor, action="rights.processing_resumed", object_type="rights.settings",
-                 object_id="1")
-    # Requests the pause stopped mid-way go on from their next step (done steps stay done).
-    from .tasks import process_request
-
-    waiting = list(RightsRequest.objects.filter(status=Status.IN_PROGRESS)
-                   .values_list("pk", "attempt"))
-    transaction.on_commit(lambda: [process_request.enqueue(pk, attempt)
-                                   for pk, attempt in waiting])
-    return row
-
-
 def expire_requests(*, requests, actor: Actor, run_ref: str) -> int:
     """Delete closed request records whose declared period ran out (the retention engine's
     target); one audit event for the batch, with how many."""
@@ -543,39 +497,3 @@ def record_requests_export(*, email: str, records: int, actor: Actor, request_re
     append_event(actor=actor, action="rights.requests_exported", subject=email,
                  object_type="rights.rightsrequest", object_id="",
                  details={"records": records, "request_ref": request_ref})
-
-
-# Work left without a task for this long is queued again by the housekeeping job. Longer than
-# the outbox's claim (SENDING_LEASE) so a mail being sent is never taken for stalled.
-STALLED_AFTER = timedelta(minutes=10)
-
-
-def requeue_stalled(now: datetime | None = None) -> tuple[int, int]:
-    """Queue again what a crash between a commit and its ``on_commit`` left without a task: mail
-    rows still pending and unclaimed :data:`STALLED_AFTER` after they were queued, and requests
-    in progress with no step taken for as long. Both tasks are safe to run twice (the outbox
-    claims a row once; the engine's steps are done once), so a task that was in fact queued
-    costs nothing. Returns ``(mail, requests)`` queued again."""
-    from privet.core.models import SENDING_LEASE
-
-    from .tasks import process_request, send_rights_mail
-
-    now = now or timezone.now()
-    cutoff = now - STALLED_AFTER
-    mail_ids = list(RightsMail.objects.filter(
-        state="pending", queued_at__lte=cutoff).filter(
-        Q(sending_since__isnull=True) | Q(sending_since__lte=now - SENDING_LEASE),
-    ).values_list("pk", flat=True))
-    for mail_id in mail_ids:
-        RightsMail.objects.filter(pk=mail_id).update(queued_at=now)
-        send_rights_mail.enqueue(mail_id)
-    requests = list(RightsRequest.objects.filter(status=Status.IN_PROGRESS,
-                                                 updated_at__lte=cutoff)
-                    .values_list("pk", "attempt"))
-    for pk, attempt in requests:
-        RightsRequest.objects.filter(pk=pk).update(updated_at=now)
-        process_request.enqueue(pk, attempt)
-    if mail_ids or requests:
-        log.warning("rights: queued again %d mail and %d request(s) left without a task",
-                    len(mail_ids), len(requests))
-    return len(mail_ids), len(requests)

@@ -1,6 +1,5 @@
-"""The rights app's work on the task worker: its mail (the outbox) and the periodic housekeeping.
-
-The engine's work is :func:`process_request`, which runs :func:`.engine.process`.
+"""The rights app's mail on the task worker (the outbox). The engine's work is
+:func:`.engine.process_request`; the periodic housekeeping is :mod:`.jobs`.
 """
 
 from __future__ import annotations
@@ -47,26 +46,3 @@ def send_rights_mail(mail_id: int) -> str:
         raise MailNotSent(f"The {mail.kind} mail of request {mail.request.reference} was not "
                           f"sent ({done.failure}).")
     return done.outcome
-
-
-@task()
-def housekeeping() -> dict[str, int]:
-    """What is due now: close requests never verified within 7 days, delete export archives
-    whose link expired, remind operators of deadlines, and queue again the work a process that
-    died between a commit and queueing it left behind (:func:`.services.requeue_stalled`)."""
-    from . import archive, services
-
-    stalled_mail, stalled_requests = services.requeue_stalled()
-    return {"closed_unverified": services.close_unverified(),
-            "archives_deleted": archive.delete_expired(),
-            "reminders": services.remind_due(),
-            "mail_requeued": stalled_mail, "requests_requeued": stalled_requests}
-
-
-@task()
-def process_request(request_id: int, attempt: int) -> str:
-    """Carry out a request's steps of ``attempt``, each once (:func:`.engine.process`); safe to
-    run again after a killed worker, and a no-op for an attempt that was replaced."""
-    from .engine import process
-
-    return process(request_id, attempt)

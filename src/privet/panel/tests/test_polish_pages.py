@@ -194,6 +194,7 @@ def rights_pages() -> list[str]:
 
     from django.utils import timezone
 
+    from privet.rights import engine as rights_engine
     from privet.rights import services as rights
 
     def logged(right: str, **extra):
@@ -213,7 +214,7 @@ def rights_pages() -> list[str]:
                                             "rules": ["project_data/delivery after contract_end"]}]}},
         "recipients_notified": [], "archive": False})
     rights.extend(request=rectification, months=1, reason="Wiele źródeł.", actor="test")
-    rights.pause_processing(reason="Błąd w nocy.", actor="test")
+    rights_engine.pause_processing(reason="Błąd w nocy.", actor="test")
     return ["/panel/rights/", "/panel/rights/?status=closed&right=erasure&overdue=on&mine=on",
             "/panel/rights/?status=bogus", "/panel/rights/new/",
             *(f"/panel/rights/{r.pk}/" for r in (erasure, rectification, waiting, failed, done))]

@@ -263,7 +263,7 @@ def rights_pause(request: HttpRequest) -> HttpResponse:
     form = PauseForm(request.POST)
     if not form.is_valid():
         return rights_list(request, pause_form=form, status=400)
-    rights_services.pause_processing(reason=form.cleaned_data["reason"], actor=request.user)
+    engine.pause_processing(reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, _("Processing of rights requests is paused."))
     return redirect("panel:rights")
 
@@ -271,6 +271,6 @@ def rights_pause(request: HttpRequest) -> HttpResponse:
 @require_POST
 @panel_view(PAUSE_RIGHTS)
 def rights_resume(request: HttpRequest) -> HttpResponse:
-    rights_services.resume_processing(actor=request.user)
+    engine.resume_processing(actor=request.user)
     messages.success(request, _("Processing of rights requests is resumed."))
     return redirect("panel:rights")

@@ -275,7 +275,7 @@ def run(policy, count: int, env: dict[str, str], log: Path, rng: random.Random, 
 
 def _interrupted() -> int:
     """The engine's tasks that a worker left running and another ran again."""
-    from privet.rights.tasks import process_request
+    from privet.rights.engine import process_request
 
     return sum(1 for t in DBTaskResult.objects.filter(task_path=process_request.module_path)
                if len(t.worker_ids) > 1)

@@ -24,7 +24,7 @@ import os
 import signal
 import sys
 
-TASK = "privet.rights.tasks.process_request"
+TASK = "privet.rights.engine.process_request"
 PLAN: dict[int, int] = {}
 _left: list[int | None] = [None]
 

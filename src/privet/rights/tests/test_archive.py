@@ -19,7 +19,7 @@ from freezegun import freeze_time
 
 from privet.audit.models import AuditEvent
 from privet.audit.selectors import verify_chain
-from privet.policy.rendering import describe_rule
+from privet.policy.rendering import cite_article, describe_rule
 from privet.rights import archive, engine
 from privet.rights.models import ExportArchive, RequestStep, RightsRequest, Status
 
@@ -84,7 +84,7 @@ def test_the_link_downloads_the_zip_with_a_json_and_a_csv_per_source_and_the_art
     for purpose in policy.purposes:
         assert say(purpose.label) in readme
         for basis in map(policy.legal_basis, purpose.legal_bases):
-            assert f"{say(basis.label)} (Art. {basis.article})" in readme
+            assert f"{say(basis.label)} ({cite_article(basis.article, language)})" in readme
     for rule in policy.retention:
         assert describe_rule(rule, language) in readme
     assert policy.recipients and all(say(r.label) in readme for r in policy.recipients)

@@ -15,7 +15,7 @@ from privet.audit.selectors import verify_chain
 from privet.consent.models import ConsentReceipt
 from privet.enquiries.models import Enquiry
 from privet.registry import ActionReport, ErasureReport, Kept, SourcePlan, registry
-from privet.rights import engine, services
+from privet.rights import engine
 from privet.rights.models import ErasureRecord, MailKind, RequestStep, RightsRequest, Status
 
 from .engine_data import person, store_data, verified
@@ -143,14 +143,14 @@ def test_pause_takes_no_new_step_and_resume_goes_on(published, django_capture_on
     store_data(anna, published, project=False)
     request = verified("erasure", anna)
     engine.start(request=request, actor="test:operator")
-    services.pause_processing(reason="a source failed, looking", actor="test:operator")
+    engine.pause_processing(reason="a source failed, looking", actor="test:operator")
     assert engine.process(request.pk, 1) == "paused"
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
     assert not RequestStep.objects.filter(request=request).exists()
     assert Enquiry.objects.filter(email=anna.email).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.resume_processing(actor="test:operator")  # queues the request again
+        engine.resume_processing(actor="test:operator")  # queues the request again
     request.refresh_from_db()
     assert request.status == Status.COMPLETED
     assert not Enquiry.objects.filter(email=anna.email).exists()

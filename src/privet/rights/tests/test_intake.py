@@ -14,7 +14,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from privet.audit.models import AuditEvent
-from privet.rights import services
+from privet.rights import services, tokens
 from privet.rights.models import RightsMail, RightsRequest, Status
 from privet.rights.selectors import request_for_verification
 
@@ -172,7 +172,7 @@ def test_the_portal_is_rate_limited_and_stores_nothing_over_the_limit(client, pu
 # --- verification links -------------------------------------------------------------------------
 
 def _mailed_token(request: RightsRequest) -> str:
-    return services.issue_verification_token(request)
+    return tokens.issue_verification_token(request)
 
 
 def test_forged_expired_used_and_replaced_links_get_one_message_and_a_new_link_form(

@@ -11,7 +11,7 @@ from django.core import signing
 from freezegun import freeze_time
 
 from privet.audit.models import AuditEvent
-from privet.rights import services
+from privet.rights import engine, jobs, services, tokens
 from privet.rights.errors import (
     ExtensionNotAllowed,
     InvalidLink,
@@ -35,7 +35,7 @@ def submit(**overrides):
 
 
 def token_of(request: RightsRequest) -> str:
-    return services.issue_verification_token(request)
+    return tokens.issue_verification_token(request)
 
 
 def test_a_submitted_request_waits_for_verification_and_is_due_a_calendar_month_after_receipt():
@@ -99,7 +99,7 @@ def test_a_link_expires_after_24_hours():
 def test_a_forged_or_tampered_link_changes_nothing():
     request = submit()
     forged = signing.dumps({"r": str(request.public_id), "n": "guess"},
-                           salt=services.VERIFY_SALT, compress=True)
+                           salt=tokens.VERIFY_SALT, compress=True)
     for token in (forged, token_of(request)[:-2] + "xx", "", "garbage"):
         with pytest.raises(InvalidLink):
             services.verify(token=token)
@@ -211,9 +211,9 @@ def test_two_operators_cannot_both_move_the_same_request():
 
 def test_the_pause_switch_is_audited_and_says_whether_processing_is_paused():
     assert not services.is_paused()
-    services.pause_processing(reason="A store failed; looking", actor="test:officer")
+    engine.pause_processing(reason="A store failed; looking", actor="test:officer")
     assert services.is_paused()
-    services.resume_processing(actor="test:officer")
+    engine.resume_processing(actor="test:officer")
     assert not services.is_paused()
     actions = list(AuditEvent.objects.filter(action__startswith="rights.processing")
                    .values_list("action", flat=True))
@@ -236,7 +236,6 @@ def test_the_plan_names_found_categories_the_declaration_marks_as_needing_more_p
         db, default_source):
     from privet.enquiries.services import log_enquiry
     from privet.policy.services import publish_version
-    from privet.rights import engine
 
     request = services.verify(token=token_of(submit(email="anna@example.com")))
     log_enquiry(data={"name": "Anna", "email": "anna@example.com", "project_type": "website",
@@ -271,9 +270,9 @@ def test_work_a_crash_left_without_a_task_is_queued_again_by_the_housekeeping_jo
                                      verification_note="wrote from it")
         RightsRequest.objects.filter(pk=stuck.pk).update(status=Status.IN_PROGRESS)
     with freeze_time("2027-03-01 10:05"):
-        assert services.requeue_stalled() == (0, 0)  # not yet: a task may still be on its way
+        assert jobs.requeue_stalled() == (0, 0)  # not yet: a task may still be on its way
     with freeze_time("2027-03-01 10:11"):
-        assert services.requeue_stalled() == (1, 1)
+        assert jobs.requeue_stalled() == (1, 1)
     mail.refresh_from_db()
     assert mail.state == "sent"  # the immediate test backend ran the queued task
     stuck.refresh_from_db()

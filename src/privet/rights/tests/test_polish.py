@@ -11,7 +11,7 @@ from django.core import mail as django_mail
 from django.db import transaction
 from django.utils import translation
 
-from privet.rights import links, notifications, services
+from privet.rights import links, notifications, services, tokens
 from privet.rights.models import MailKind, RightsMail, RightsRequest
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def pages(client, request: RightsRequest, token: str, lang: str) -> list[str]:
 
 def test_every_page_of_the_portal_is_in_polish(client, published):
     request = services.submit_request(right="access", email="anna@example.com", language="pl")
-    token = services.issue_verification_token(request)
+    token = tokens.issue_verification_token(request)
     english = pages(client, request, token, "en")
     polish = pages(client, request, token, "pl")
     for en, pl in zip(english, polish, strict=True):

@@ -23,7 +23,7 @@ from privet.consent.privacy import PROOF_REASON
 from privet.enquiries.privacy import CONTRACT_REASON
 from privet.panel.tests.test_polish_pages import visible_text
 from privet.registry import registry
-from privet.rights import archive, links, notifications, services
+from privet.rights import archive, links, notifications, services, tokens
 from privet.rights.models import ExportArchive, MailKind, Right, RightsMail, RightsRequest, Status
 from privet.rights.privacy import RECORD_REASON
 
@@ -102,7 +102,7 @@ def test_every_public_rights_page_in_polish_shows_no_english(published, pow_payl
     base = "/pl/polityka-prywatnosci/zadania/"
     request = services.submit_request(right="rectification", email="anna@example.com",
                                       details=PERSON_TYPED[0], language="pl")
-    token = services.issue_verification_token(request)
+    token = tokens.issue_verification_token(request)
     done = services.submit_request(right="access", email="anna@example.com", language="pl")
     RightsRequest.objects.filter(pk=done.pk).update(status=Status.COMPLETED)
     client.cookies["privet_consent"] = f"{'ab' * 16}.abc.analytics"  # offers the cookie search

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from privet.audit.models import AuditEvent
-from privet.rights import deadlines, services, tasks
+from privet.rights import deadlines, jobs, services
 from privet.rights.models import MailKind, RightsMail, RightsRequest
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,6 @@ def test_housekeeping_queues_the_reminders_due_today():
     today = deadlines.local_today()
     request_due_on(today + timedelta(days=2))
     request_due_on(today + timedelta(days=20), email="later@example.com")
-    result = tasks.housekeeping.call()
+    result = jobs.housekeeping.call()
     assert result["reminders"] == 1
-    assert tasks.housekeeping.call()["reminders"] == 0
+    assert jobs.housekeeping.call()["reminders"] == 0
