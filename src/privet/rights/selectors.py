@@ -135,28 +135,9 @@ def request_history(request: RightsRequest) -> list[HistoryEntry]:
 def request_for_verification(token: str) -> RightsRequest | None:
     """The unverified request a verification token would verify, or ``None`` when the link is
     forged, expired, used or replaced (one answer for all); reads, spends nothing."""
-    import secrets
-    from datetime import timedelta
+    from .tokens import request_of_token
 
-    from django.core import signing
-    from django.core.exceptions import ValidationError
-
-    from . import deadlines
-    from .models import Status
-    from .tokens import VERIFY_SALT, nonce_digest
-
-    try:
-        data = signing.loads(token, salt=VERIFY_SALT,
-                             max_age=timedelta(hours=deadlines.VERIFICATION_HOURS))
-        request = RightsRequest.objects.filter(public_id=data["r"]).first()
-        nonce = data["n"]
-    except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
-        return None
-    if (request is None or request.status != Status.UNVERIFIED or not request.verification_digest
-            or not isinstance(nonce, str)
-            or not secrets.compare_digest(request.verification_digest, nonce_digest(nonce))):
-        return None
-    return request
+    return request_of_token(token)
 
 
 def request_for_status(token: str) -> RightsRequest | None:

@@ -9,12 +9,10 @@ the keyed pseudonym of their email (``subject=``), never in details.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -50,7 +48,7 @@ from .models import (
     RightsSettings,
     Status,
 )
-from .tokens import VERIFY_SALT, nonce_digest
+from .tokens import request_of_token
 
 log = logging.getLogger("privet.rights")
 
@@ -243,24 +241,12 @@ def _invalid_link_message() -> str:
                    "been used already, or been replaced by a newer one.")
 
 
-def _request_of_token(token: str) -> tuple[RightsRequest, str]:
-    try:
-        data = signing.loads(token, salt=VERIFY_SALT,
-                             max_age=timedelta(hours=deadlines.VERIFICATION_HOURS))
-        request = RightsRequest.objects.select_for_update().get(public_id=data["r"])
-    except (signing.BadSignature, RightsRequest.DoesNotExist, KeyError, TypeError, ValueError,
-            ValidationError):
-        raise InvalidLink(_invalid_link_message()) from None
-    return request, data["n"]
-
-
 @transaction.atomic(durable=True)
 def verify(*, token: str) -> RightsRequest:
     """The person used the link: the request is verified, the link spent. Raises
     :class:`InvalidLink` (one message for forged, expired, used or replaced links)."""
-    request, nonce = _request_of_token(token)
-    if (request.status != Status.UNVERIFIED or not request.verification_digest
-            or not secrets.compare_digest(request.verification_digest, nonce_digest(nonce))):
+    request = request_of_token(token, for_update=True)
+    if request is None:
         raise InvalidLink(_invalid_link_message())
     request = _transition(request, Status.VERIFIED, actor=PERSON_ACTOR, action="rights.verified",
                           details={"how": "link"}, verified_at=timezone.now(),

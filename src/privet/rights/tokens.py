@@ -30,3 +30,28 @@ def issue_verification_token(request: RightsRequest) -> str:
         verification_digest=nonce_digest(nonce), verification_sent_at=timezone.now())
     return signing.dumps({"r": str(request.public_id), "n": nonce}, salt=VERIFY_SALT,
                          compress=True)
+
+
+def request_of_token(token: str, *, for_update: bool = False) -> RightsRequest | None:
+    """The unverified request ``token`` would verify, or ``None`` when the link is forged,
+    expired, used or replaced (one answer for all, so a link tells nobody which). Spends
+    nothing; ``for_update`` locks the row for the caller's transaction (verifying it)."""
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+
+    from .deadlines import VERIFICATION_HOURS
+    from .models import Status
+
+    rows = RightsRequest.objects.select_for_update() if for_update else RightsRequest.objects
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=timedelta(hours=VERIFICATION_HOURS))
+        request = rows.filter(public_id=data["r"]).first()
+        nonce = data["n"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
+        return None
+    if (request is None or request.status != Status.UNVERIFIED or not request.verification_digest
+            or not isinstance(nonce, str)
+            or not secrets.compare_digest(request.verification_digest, nonce_digest(nonce))):
+        return None
+    return request
