@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "privet.enquiries",
     "privet.consent",
     "privet.rights",
+    "privet.retention",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
     "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]
