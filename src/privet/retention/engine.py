@@ -242,7 +242,8 @@ def _drop_partitions(run: RetentionRun, target: RetentionTarget, rules: list[Ret
         rows = target.model._default_manager.filter(**{f"{parts.column}__gte": start,
                                                        f"{parts.column}__lt": end})
         held = _held(target)
-        if rows.exclude(target.scope).exists() or (held is not None and rows.filter(held).exists()):
+        others = bool(target.scope) and rows.exclude(target.scope).exists()
+        if others or (held is not None and rows.filter(held).exists()):
             continue  # rows of another target or held ones: the batches below take the rest
         with transaction.atomic():
             estimate = _estimated_rows(parts.name(month))
