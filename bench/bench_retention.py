@@ -121,7 +121,7 @@ def next_id(table: str, column: str = "id") -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"')  # noqa: S608 (constants)
+        cursor.execute(f'SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"')
         return cursor.fetchone()[0]
 
 
@@ -130,7 +130,7 @@ def move_sequence(table: str) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                       f'(SELECT coalesce(max(id), 1) FROM "{table}"))')  # noqa: S608 (constants)
+                       f'(SELECT coalesce(max(id), 1) FROM "{table}"))')
 
 
 # --- 1. the sweeper on enquiries ------------------------------------------------------------------

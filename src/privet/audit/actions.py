@@ -50,6 +50,10 @@ ACTION_LABELS = {
         "audit action", "Enquiries deleted when their retention period ended"),
     "enquiry.exported": pgettext_lazy("audit action", "Enquiry data exported for the person"),
     "panel.sign_in": pgettext_lazy("audit action", "Signed in"),
+    "panel.account_closed": pgettext_lazy("audit action", "Staff account closed"),
+    "panel.account_reopened": pgettext_lazy("audit action", "Staff account opened again"),
+    "panel.accounts_anonymised": pgettext_lazy(
+        "audit action", "Closed staff accounts anonymised when their retention period ended"),
     "panel.sign_in_failed": pgettext_lazy("audit action", "Sign-in failed"),
     "panel.sign_out": pgettext_lazy("audit action", "Signed out"),
     "panel.locked_out": pgettext_lazy("audit action", "Locked out after failed sign-ins"),

@@ -71,6 +71,9 @@ registry.personal_data(
 )
 
 CATEGORIES = frozenset({"contact_details", "communication_content"})
+# An offer or a project is also the project's information (its kind and scope, the declaration's
+# "project information"): the project_data rules for offers and delivery expire it with them.
+PROJECT = CATEGORIES | {"project_data"}
 CONTRACT_REASON = gettext_noop(
     "A contract was signed: the project's records are kept for the period the policy states "
     "after it ends, to secure possible claims (Polish Civil Code, Art. 118)."
@@ -92,13 +95,13 @@ TARGETS = (
         subject=enquiries_of_subject, expire=_expire,
     ),
     RetentionTarget(
-        name="enquiries.offers", model=Enquiry, categories=CATEGORIES,
+        name="enquiries.offers", model=Enquiry, categories=PROJECT,
         purposes=frozenset({"enquiries", "offers"}), triggers={"enquiry_closed": "closed_at"},
         scope=Q(offer_at__isnull=False, contract_signed_at__isnull=True),
         held=Q(restricted_at__isnull=False), subject=enquiries_of_subject, expire=_expire,
     ),
     RetentionTarget(
-        name="enquiries.projects", model=Enquiry, categories=CATEGORIES,
+        name="enquiries.projects", model=Enquiry, categories=PROJECT,
         purposes=frozenset({"enquiries", "offers", "delivery"}),
         triggers={"contract_end": "project_ended_at"},
         scope=Q(contract_signed_at__isnull=False), held=Q(restricted_at__isnull=False),

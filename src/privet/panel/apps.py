@@ -17,7 +17,14 @@ class PanelConfig(AppConfig):
 
         user_locked_out.connect(on_user_locked_out, dispatch_uid="privet.panel.lockout")
 
-        from django.db.models.signals import post_migrate
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_migrate, post_save
+
+        from .services import on_account_saved
+
+        # Closing an account (deactivating it, anywhere) starts its declared retention period.
+        post_save.connect(on_account_saved, sender=get_user_model(),
+                          dispatch_uid="privet.panel.account_state")
 
         from .services import ensure_roles
 

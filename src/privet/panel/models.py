@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,3 +26,23 @@ class PanelAccess(models.Model):
 
     def __str__(self) -> str:
         return "panel access"
+
+
+class ClosedAccount(models.Model):
+    """When a staff account was closed (deactivated), so that the declared rule for staff
+    accounts (``staff_accounts`` kept for ``security`` after ``account_closed``) can run out:
+    then the account is anonymised, not deleted, because the audit log and the published policy
+    versions still point at it (``services.anonymise_closed_accounts``). Written and removed
+    only by ``services.record_account_state``, whenever an account is saved."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="closure")
+    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("closed staff account")
+        verbose_name_plural = _("closed staff accounts")
+
+    def __str__(self) -> str:
+        return f"account {self.user_id} closed {self.closed_at:%Y-%m-%d}"

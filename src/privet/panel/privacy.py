@@ -6,12 +6,14 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
+from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from privet.registry import RetentionTarget, registry
 
 from . import services
+from .models import ClosedAccount
 
 User = get_user_model()
 
@@ -77,12 +79,20 @@ registry.no_retention_target(
              "`clearsessions` deletes the ended ones",
 )
 registry.no_retention_target(
-    User, "Privet does not record when a staff account is closed (see the rule below)",
+    User, "anonymised, not deleted, when the declared period after it is closed has passed: "
+          "the target is its closure record (panel.closedaccount, below)",
 )
-registry.rule_without_target(
-    category="staff_accounts", purpose="security", trigger="account_closed",
-    reason="an administrator closes a staff account by deactivating it in the admin, and "
-           "deletes it there when the declared period after closing has passed",
-)
+# Closing an account (deactivating it) is recorded (services.record_account_state); the declared
+# period for staff accounts counts from then, and the account is then anonymised: the audit log
+# and the published policy versions still point at its row.
+registry.personal_data(ClosedAccount, {}, not_personal={
+    "user": "the account's id only; the account's own fields are mapped above"})
+registry.not_a_subject_source(ClosedAccount, _STAFF)
+registry.retention_target(RetentionTarget(
+    name="panel.closed_accounts", model=ClosedAccount, categories=frozenset({"staff_accounts"}),
+    purposes=frozenset({"security"}), triggers={"account_closed": "closed_at"},
+    scope=Q(anonymised_at__isnull=True, user__is_active=False), method="anonymise",
+    expire=services.anonymise_closed_accounts,
+))
 registry.personal_data(Group, {}, not_personal={"name": "a role's name, e.g. 'Operator'"})
 registry.personal_data(Permission, {}, not_personal={"name": "a permission's description"})

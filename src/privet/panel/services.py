@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -253,3 +254,56 @@ def expire_sign_in_records(records: QuerySet, *, actor: Actor = "system:retentio
                      object_type=model._meta.label_lower,
                      details={"records": deleted, **({"run_ref": run_ref} if run_ref else {})})
     return deleted
+
+
+def record_account_state(*, user: AbstractBaseUser) -> None:
+    """Note when an account is closed (deactivated) and forget it when it is opened again: the
+    declared period for staff accounts counts from the closing. Called whenever an account is
+    saved (a ``post_save`` receiver), so the admin, the shell and scripts all count."""
+    from .models import ClosedAccount
+
+    closure = ClosedAccount.objects.filter(user=user).first()
+    if not user.is_active and closure is None:
+        ClosedAccount.objects.create(user=user)
+        append_event(actor=actors.SYSTEM, action="panel.account_closed", obj=user, details={})
+    elif user.is_active and closure is not None and closure.anonymised_at is None:
+        closure.delete()
+        append_event(actor=actors.SYSTEM, action="panel.account_reopened", obj=user, details={})
+
+
+def on_account_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    """``post_save`` of the user model (fixtures loaded raw are left as they are)."""
+    if not raw:
+        record_account_state(user=instance)
+
+
+ANONYMOUS_NAME = "closed-{pk}"
+
+
+@transaction.atomic
+def anonymise_closed_accounts(records: QuerySet, *, actor: Actor = actors.RETENTION,
+                              run_ref: str = "") -> int:
+    """Anonymise closed accounts whose declared period ran out (the retention engine found
+    them): the name, email and username go, the password and second factors can no longer sign
+    in; the row stays, so the audit log's "user:<id>" and a published version's author still
+    point somewhere. One audit event for the batch."""
+    from .models import ClosedAccount
+
+    closures = list(records.select_for_update().filter(anonymised_at__isnull=True,
+                                                       user__is_active=False))
+    if not closures:
+        return 0
+    User = get_user_model()
+    ids = [c.user_id for c in closures]
+    for user in User.objects.filter(pk__in=ids):
+        user.username = ANONYMOUS_NAME.format(pk=user.pk)
+        user.first_name = user.last_name = user.email = ""
+        user.set_unusable_password()
+        user.save(update_fields=["username", "first_name", "last_name", "email", "password"])
+    TOTPDevice.objects.filter(user_id__in=ids).delete()
+    StaticDevice.objects.filter(user_id__in=ids).delete()
+    ClosedAccount.objects.filter(pk__in=ids).update(anonymised_at=timezone.now())
+    append_event(actor=actor, action="panel.accounts_anonymised",
+                 object_type=User._meta.label_lower,
+                 details={"records": len(ids), **({"run_ref": run_ref} if run_ref else {})})
+    return len(ids)

@@ -21,15 +21,11 @@ registry.personal_data(
 
 _ACCOUNTING = ("invoices and the contact details on them are kept in the studio's accounting "
                "system, not in Privet")
-_PROJECT_FILES = ("project files (specifications, designs, code) are kept in the studio's "
-                  "repositories and tools, not in Privet; an enquiry holds only the kind of project")
 _NOT_YET = "no app that stores it is installed yet; {app} registers its target when it is"
 
 for _category, _purpose, _trigger, _reason in (
     ("contact_details", "legal_obligations", "financial_year_end", _ACCOUNTING),
     ("project_data", "legal_obligations", "financial_year_end", _ACCOUNTING),
-    ("project_data", "offers", "enquiry_closed", _PROJECT_FILES),
-    ("project_data", "delivery", "contract_end", _PROJECT_FILES),
     ("configuration_data", "delivery", "contract_end",
      _NOT_YET.format(app="the integrations framework (client credentials and settings)")),
     ("integration_data", "delivery", "integration_revoked",

@@ -50,6 +50,7 @@ class LegalHoldSource(EvidenceSource):
     name = "legal_holds"
     label = gettext_lazy("Legal holds")
     models = (LegalHold,)
+    provided_by_subject = False  # an operator's record of a duty, not data the person gave
     category = "contact_details"
 
     def _holds(self, subject: SubjectQuery):

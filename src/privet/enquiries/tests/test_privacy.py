@@ -96,7 +96,8 @@ def test_erase_keeps_what_a_contract_requires_and_says_which_rule(published, val
     [kept] = plan.kept
     assert "Civil Code" in kept.reason
     assert {str(r) for r in kept.rules} == {"contact_details/delivery after contract_end",
-                                            "communication_content/delivery after contract_end"}
+                                            "communication_content/delivery after contract_end",
+                                            "project_data/delivery after contract_end"}
     report = source().erase(ANNA, **ACT)
     assert (report.erased, report.kept) == (1, plan.kept)
     assert list(Enquiry.objects.all()) == [project]
