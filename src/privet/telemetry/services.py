@@ -44,7 +44,7 @@ class UnknownKind(ValueError):
 
 def route_name(request: HttpRequest) -> str:
     """The request's route as the log keeps it: the resolver's view name (``panel:audit``,
-    ``api-1.0.0:create_request``), else the URL pattern with its converters (``rights/<int:pk>/``),
+    ``api:create_request``), else the URL pattern with its converters (``rights/<int:pk>/``),
     else :data:`UNRESOLVED`. Never the path, which may carry ids, tokens or anything typed."""
     match = getattr(request, "resolver_match", None)
     if match is None:
