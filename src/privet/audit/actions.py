@@ -103,6 +103,8 @@ ACTION_LABELS = {
         "audit action", "Records of rights requests deleted when their retention period ended"),
     "rights.reminded": pgettext_lazy("audit action", "Reminder of a rights request's deadline queued"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
+    "telemetry.records_expired": pgettext_lazy("audit action", "Expired technical log records deleted"),
+    "telemetry.keys_destroyed": pgettext_lazy("audit action", "Expired pseudonym keys destroyed"),
 }
 
 # The keys of events' details, in words; a key not here is shown as it is.
