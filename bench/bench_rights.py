@@ -307,7 +307,7 @@ def ensure_months(clock: Clock) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         for month in months:
             if month not in existing:
-                partitions._create_month(cursor, month)
+                partitions.RECEIPTS._create_month(cursor, month)
     return len(partitions.month_partitions())
 
 

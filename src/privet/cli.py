@@ -21,6 +21,7 @@ USAGE = """usage: privet COMMAND [options]
   audit verify [--anchor F] verify the audit log's hash chain
   rights replay-erasures [--dry-run]   after a restore: erase again what the ledger lists
   rights ledger --export F|--import F  keep the erasure ledger outside the database's backups
+  retention run [--dry-run] [--rule R]  expire what the declared retention rules say has expired
   manage COMMAND ...        any Django management command (migrate, check, createsuperuser...)
 """
 

@@ -57,6 +57,7 @@ from privet.errors import PrivetError
 from privet.policy.schema import PERIOD_RE, Trigger, add_period
 
 if TYPE_CHECKING:
+    from privet.core.partitions import MonthlyPartitions
     from privet.policy.schema import Declaration, RetentionRule
 
 # The declaration's ``after:`` vocabulary: what a retention period counts from.
@@ -339,6 +340,17 @@ class RetentionTarget:
     engine has found expired) by ``method``: deleted, or anonymised where a record must outlive
     the person; it returns how many it removed. It may remove fewer (a partitioned table drops
     only whole months, a restricted record stays); those are offered again on the next run.
+
+    Legal holds (:mod:`privet.retention.holds`) keep records too. A hold on one record needs
+    nothing more; a hold on a person needs ``subject`` (the person's records of this model, as
+    the rights engine's sources find them), and a hold on a client needs ``client_field`` (the
+    field holding the client's id). A target without them cannot be held that way, and the
+    panel says so.
+
+    ``partitions`` names the monthly partitions of an append-only table (on PostgreSQL): the
+    engine drops a month whole once every record in it has expired and none is held, one
+    ``DROP TABLE`` instead of a delete per row. Its column must be the trigger field of every
+    rule, so that a month's last instant expiring means every record in it has.
     """
 
     name: str
@@ -350,6 +362,16 @@ class RetentionTarget:
     method: Literal["delete", "anonymise"] = "delete"
     scope: Q = field(default_factory=Q)
     held: Q | None = None
+    subject: Callable[[SubjectQuery], QuerySet] | None = None
+    client_field: str | None = None
+    partitions: MonthlyPartitions | None = None
+
+    def objects(self) -> QuerySet:
+        """Every record of the target (its scope), expired or not."""
+        return self.model._default_manager.filter(self.scope)
+
+    def trigger_fields(self, rules: Iterable[RetentionRule]) -> set[str]:
+        return {self._trigger(r.after).field for r in rules}
 
     def _trigger(self, trigger: str) -> TriggerTime:
         value = self.triggers[trigger]

@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "privet.consent",
     "privet.rights",
     "privet.telemetry",
+    "privet.retention",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
     "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]

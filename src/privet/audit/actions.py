@@ -46,7 +46,8 @@ ACTION_LABELS = {
     "enquiry.restriction_lifted": pgettext_lazy("audit action", "Restriction of processing lifted"),
     "enquiry.objected": pgettext_lazy("audit action", "The person objected to processing"),
     "enquiry.erased": pgettext_lazy("audit action", "Enquiry erased at the person's request"),
-    "enquiry.expired": pgettext_lazy("audit action", "Enquiry deleted when its retention period ended"),
+    "enquiry.expired": pgettext_lazy(
+        "audit action", "Enquiries deleted when their retention period ended"),
     "enquiry.exported": pgettext_lazy("audit action", "Enquiry data exported for the person"),
     "panel.sign_in": pgettext_lazy("audit action", "Signed in"),
     "panel.sign_in_failed": pgettext_lazy("audit action", "Sign-in failed"),
@@ -102,6 +103,14 @@ ACTION_LABELS = {
     "rights.requests_expired": pgettext_lazy(
         "audit action", "Records of rights requests deleted when their retention period ended"),
     "rights.reminded": pgettext_lazy("audit action", "Reminder of a rights request's deadline queued"),
+    "retention.hold_placed": pgettext_lazy("audit action", "Legal hold placed"),
+    "retention.hold_lifted": pgettext_lazy("audit action", "Legal hold lifted"),
+    "retention.hold_ended": pgettext_lazy("audit action", "Legal hold ended on its end date"),
+    "retention.partition_dropped": pgettext_lazy(
+        "audit action", "A month of expired records deleted at once (partition dropped)"),
+    "retention.run_finished": pgettext_lazy("audit action", "Retention run finished"),
+    "retention.holds_exported": pgettext_lazy(
+        "audit action", "Legal holds naming a person exported for them"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
     "telemetry.records_expired": pgettext_lazy("audit action", "Expired technical log records deleted"),
     "telemetry.keys_destroyed": pgettext_lazy("audit action", "Expired pseudonym keys destroyed"),

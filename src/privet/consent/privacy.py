@@ -28,7 +28,7 @@ from privet.registry import (
 
 from . import services
 from .models import ConsentReceipt
-from .partitions import CONSENT_COOKIE_MONTHS
+from .partitions import CONSENT_COOKIE_MONTHS, RECEIPTS
 from .selectors import receipts_for_visitor
 
 registry.personal_data(
@@ -47,6 +47,7 @@ TARGET = RetentionTarget(
     name="consent.receipts", model=ConsentReceipt, categories=frozenset({"technical_data"}),
     purposes=frozenset({"legal_obligations"}),
     triggers={"consent_withdrawn": TriggerTime("created_at", CONSENT_COOKIE_LIFETIME)},
+    partitions=RECEIPTS, subject=lambda q: receipts_for_visitor(q.visitor_id or ""),
     expire=lambda records, *, actor, run_ref: services.expire_receipts(
         receipts=records, actor=actor, run_ref=run_ref),
 )

@@ -89,20 +89,20 @@ TARGETS = (
         name="enquiries.without_offer", model=Enquiry, categories=CATEGORIES,
         purposes=frozenset({"enquiries"}), triggers={"enquiry_closed": "closed_at"},
         scope=Q(offer_at__isnull=True), held=Q(restricted_at__isnull=False),
-        expire=_expire,
+        subject=enquiries_of_subject, expire=_expire,
     ),
     RetentionTarget(
         name="enquiries.offers", model=Enquiry, categories=CATEGORIES,
         purposes=frozenset({"enquiries", "offers"}), triggers={"enquiry_closed": "closed_at"},
         scope=Q(offer_at__isnull=False, contract_signed_at__isnull=True),
-        held=Q(restricted_at__isnull=False), expire=_expire,
+        held=Q(restricted_at__isnull=False), subject=enquiries_of_subject, expire=_expire,
     ),
     RetentionTarget(
         name="enquiries.projects", model=Enquiry, categories=CATEGORIES,
         purposes=frozenset({"enquiries", "offers", "delivery"}),
         triggers={"contract_end": "project_ended_at"},
         scope=Q(contract_signed_at__isnull=False), held=Q(restricted_at__isnull=False),
-        expire=_expire,
+        subject=enquiries_of_subject, expire=_expire,
     ),
 )
 for _target in TARGETS:

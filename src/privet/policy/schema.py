@@ -239,7 +239,10 @@ class RetentionRule(Strict):
         """When a record whose trigger happened at ``trigger_time`` must be gone."""
         end = add_period(trigger_time, self.period)
         if self.until_year_end:
-            end = end.replace(month=12, day=31, hour=23, minute=59, second=59, microsecond=0)
+            # The year's end is the first instant of the next one: a record is still there at
+            # 23:59:59 on 31 December and gone from midnight (in the zone of ``trigger_time``).
+            end = end.replace(year=end.year + 1, month=1, day=1, hour=0, minute=0, second=0,
+                              microsecond=0)
         return end  # type: ignore[return-value]
 
 

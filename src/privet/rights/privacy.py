@@ -70,6 +70,8 @@ TARGET = RetentionTarget(
     name="rights.requests", model=RightsRequest, categories=frozenset({"contact_details"}),
     purposes=frozenset({"legal_obligations"}), triggers={"request_closed": "closed_at"},
     scope=Q(status__in=CLOSED_STATUSES), expire=_expire,
+    subject=lambda q: RightsRequest.objects.filter(email=q.email) if q.email
+    else RightsRequest.objects.none(),
 )
 registry.retention_target(TARGET)
 

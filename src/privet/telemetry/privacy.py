@@ -17,6 +17,7 @@ from privet.registry import RetentionTarget, registry
 
 from . import services
 from .models import REQUEST, DailyKey, TechnicalRecord
+from .partitions import LOG
 
 registry.personal_data(
     TechnicalRecord,
@@ -54,12 +55,12 @@ registry.not_a_subject_source(
 registry.retention_target(RetentionTarget(
     name="telemetry.requests", model=TechnicalRecord, scope=Q(kind=REQUEST),
     categories=frozenset({"technical_data"}), purposes=frozenset({"improvement"}),
-    triggers={"collected": "at"}, expire=services.expire_records,
+    triggers={"collected": "at"}, expire=services.expire_records, partitions=LOG,
 ))
 registry.retention_target(RetentionTarget(
     name="telemetry.security_events", model=TechnicalRecord, scope=~Q(kind=REQUEST),
     categories=frozenset({"technical_data"}), purposes=frozenset({"security"}),
-    triggers={"collected": "at"}, expire=services.expire_records,
+    triggers={"collected": "at"}, expire=services.expire_records, partitions=LOG,
 ))
 registry.retention_target(RetentionTarget(
     name="telemetry.daily_keys", model=DailyKey,

@@ -38,6 +38,7 @@ from django.db import (
 
 from . import pseudonyms
 from .models import TechnicalRecord
+from .partitions import LOG
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class Recorder:
                 if not batch:
                     return written
                 try:
+                    LOG.keep_ahead()  # this month's partition and the next ones (PostgreSQL)
                     # Its own transaction (a savepoint when called inside one): a failed write
                     # leaves a caller's transaction usable.
                     with transaction.atomic():

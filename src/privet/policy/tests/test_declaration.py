@@ -140,7 +140,7 @@ def test_claims_period_runs_to_the_end_of_the_calendar_year(default_source):
     d = parse_declaration(default_source)
     rule = next(r for r in d.rules_for(category="project_data", purpose="delivery"))
     ended = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-    assert rule.expires_at(ended) == datetime(2032, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert rule.expires_at(ended) == datetime(2033, 1, 1, tzinfo=UTC)
     assert describe_rule(rule, "en") == (
         "6 years after the contract ends, counted to the end of that calendar year")
     assert describe_rule(rule, "pl") == (

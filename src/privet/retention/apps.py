@@ -1,0 +1,23 @@
+from datetime import timedelta
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RetentionConfig(AppConfig):
+    name = "privet.retention"
+    label = "retention"
+    verbose_name = _("Retention")
+
+    def ready(self) -> None:
+        from privet.audit import links
+        from privet.core import schedule
+
+        from . import tasks
+        from .models import LegalHold, RetentionRun
+        from .selectors import hold_reference, hold_url, run_reference, run_url
+
+        links.register(RetentionRun, url_for=run_url, name=run_reference)
+        links.register(LegalHold, url_for=hold_url, name=hold_reference)
+        # Daily on whichever worker is up (privet.core.schedule): `privet demo` runs it too.
+        schedule.every(timedelta(days=1), "retention.sweep", tasks.sweep)
