@@ -67,6 +67,21 @@ def fresh_policy_version():
     forget_hot_path_version()
 
 
+@pytest.fixture(autouse=True)
+def technical_log_per_test():
+    """Each test starts with an empty technical log buffer and no remembered daily key: records
+    a test's requests queued (privet.telemetry.recorder) are written only if it flushes them,
+    never by a later test, and a key from a rolled-back test is not used again."""
+    from privet.telemetry import pseudonyms
+    from privet.telemetry.recorder import recorder
+
+    recorder.discard()
+    pseudonyms.forget_keys()
+    yield
+    recorder.discard()
+    pseudonyms.forget_keys()
+
+
 # The append-only tables, each with the migration that puts its guard (triggers) on it.
 APPEND_ONLY = {
     "consent_consentreceipt": "privet.consent.migrations.0002_receipts_append_only",

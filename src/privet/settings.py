@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "privet.enquiries",
     "privet.consent",
     "privet.rights",
+    "privet.telemetry",
     "privet.retention",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
     "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
@@ -155,6 +156,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # after WhiteNoise, so static files are never recorded; first of the rest, so the record
+    # has every answer (a 429 of the API middlewares too) and the whole duration
+    "privet.telemetry.middleware.TelemetryMiddleware",
     "privet.middleware.HeadAsGetMiddleware",  # every GET page answers HEAD
     # CORS, size, type and rate limits of /api/consent/; before RejectNulBytes, which parses form
     # bodies (a form-encoded receipt is refused with 415 before anything reads the body)
@@ -394,6 +398,14 @@ PRIVET_DEFAULT_POLICY_FILE = Path(
 )
 # Apps whose models the drift check (privet.E001...) inspects for undeclared personal data.
 PRIVET_DRIFT_APPS = env_list("PRIVET_DRIFT_APPS", "") or None
+# The technical log (privet.telemetry): one record per request and per security event, buffered
+# per process and written in bulk every PRIVET_TELEMETRY_FLUSH_SECONDS or every
+# PRIVET_TELEMETRY_BATCH records, whichever comes first. PRIVET_TELEMETRY=0 records nothing.
+PRIVET_TELEMETRY = env_bool("PRIVET_TELEMETRY", default=True)
+PRIVET_TELEMETRY_FLUSH_SECONDS = float(os.environ.get("PRIVET_TELEMETRY_FLUSH_SECONDS", 1))
+PRIVET_TELEMETRY_BATCH = int(os.environ.get("PRIVET_TELEMETRY_BATCH", 500))
+# Tests flush by hand (privet.telemetry.recorder.flush): no writer thread.
+PRIVET_TELEMETRY_BACKGROUND = True
 # Contact form: who hears about new enquiries (else every active staff user with an email), and
 # how many submissions one (pseudonymised) client may make per window.
 PRIVET_OPERATOR_EMAILS = env_list("PRIVET_OPERATOR_EMAILS", "")

@@ -28,3 +28,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
+# The technical log is written when a test calls privet.telemetry.recorder.flush() (or a batch
+# fills up), in the test's own thread and transaction: no writer thread.
+PRIVET_TELEMETRY_BACKGROUND = False
+# and no batch fills up in the middle of another test's query count: tests that want batches say so.
+PRIVET_TELEMETRY_BATCH = 100_000

@@ -116,6 +116,8 @@ ACTION_LABELS = {
     "retention.holds_exported": pgettext_lazy(
         "audit action", "Legal holds naming a person exported for them"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
+    "telemetry.records_expired": pgettext_lazy("audit action", "Expired technical log records deleted"),
+    "telemetry.keys_destroyed": pgettext_lazy("audit action", "Expired pseudonym keys destroyed"),
 }
 
 # The keys of events' details, in words; a key not here is shown as it is.

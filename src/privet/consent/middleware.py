@@ -32,6 +32,7 @@ from privet.clients import client_ref
 from privet.core import ratelimit
 from privet.core.outage import DatabaseUnavailable, unavailable_as, unavailable_response
 from privet.policy.selectors import current_version_for_hot_path
+from privet.telemetry.services import record_security_event
 
 from .selectors import allowed_origins
 
@@ -50,8 +51,11 @@ def over_rate_limit(request: HttpRequest) -> bool:
     limit = settings.PRIVET_CONSENT_RATE_LIMIT
     if limit <= 0:
         return False
-    return not ratelimit.allow("consent", client_ref(request), limit=limit, window=RATE_WINDOW,
+    over = not ratelimit.allow("consent", client_ref(request), limit=limit, window=RATE_WINDOW,
                                cache=settings.PRIVET_CONSENT_RATE_CACHE)
+    if over:
+        record_security_event("rate_limited", request, limit="consent")
+    return over
 
 
 def is_same_origin(request: HttpRequest, origin: str) -> bool:

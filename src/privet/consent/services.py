@@ -18,6 +18,7 @@ from privet.audit.services import Actor, append_event
 from privet.errors import PrivetError
 from privet.policy.schema import CookiePurpose
 from privet.policy.selectors import declaration_for_hash
+from privet.useragents import user_agent_family
 
 from . import partitions
 from .models import ConsentReceipt
@@ -47,26 +48,6 @@ class MethodContradictsChoices(PrivetError):
     receipt would prove a choice the visitor did not make, whichever half is true."""
 
     code = "method_contradicts_choices"
-
-
-# Browser families, most specific first (Edge and Opera also say "Chrome", Chrome says "Safari").
-_FAMILIES = [
-    ("bot", re.compile(r"bot|crawl|spider|slurp|headless", re.I)),
-    ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
-    ("Opera", re.compile(r"OPR/|Opera")),
-    ("Samsung Internet", re.compile(r"SamsungBrowser/")),
-    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
-    ("Chrome", re.compile(r"Chrome/|CriOS/|Chromium/")),
-    ("Safari", re.compile(r"Safari/")),
-]
-
-
-def user_agent_family(user_agent: str) -> str:
-    """The browser family of a User-Agent header, without version or platform (less identifying)."""
-    for family, pattern in _FAMILIES:
-        if pattern.search(user_agent or ""):
-            return family
-    return "other"
 
 
 def record_consent(

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from privet.clients import client_ref
 from privet.core import ratelimit
+from privet.telemetry.services import record_security_event
 
 # The ALTCHA challenge endpoint is cheaper per request; a page that is reloaded often still fits.
 CHALLENGES_PER_SUBMISSION = 6
@@ -26,9 +27,12 @@ def submission_allowed(client: str) -> bool:
 
 def challenge_allowed(request: HttpRequest) -> bool:
     """ALTCHA_CHALLENGE_ENDPOINT_RATELIMIT: how many fresh challenges one client may fetch."""
-    return ratelimit.allow("altcha", client_ref(request),
-                           limit=settings.PRIVET_ENQUIRY_RATE_LIMIT * CHALLENGES_PER_SUBMISSION,
-                           window=settings.PRIVET_ENQUIRY_RATE_WINDOW)
+    allowed = ratelimit.allow("altcha", client_ref(request),
+                              limit=settings.PRIVET_ENQUIRY_RATE_LIMIT * CHALLENGES_PER_SUBMISSION,
+                              window=settings.PRIVET_ENQUIRY_RATE_WINDOW)
+    if not allowed:
+        record_security_event("rate_limited", request, limit="altcha")
+    return allowed
 
 
 def retry_after_minutes() -> int:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from privet.clients import client_ref
 from privet.core.views import csrf_failure_handler
+from privet.telemetry.services import record_security_event
 
 from . import services, throttle
 from .forms import ENQUIRY_FIELDS, ContactForm
@@ -54,6 +55,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         return _render(request, ContactForm(request=request))
     client = client_ref(request)
     if not throttle.submission_allowed(client):
+        record_security_event("rate_limited", request, limit="enquiry")
         # Keep what the person typed, but check nothing and store nothing.
         return _render(request, _kept(request), status=429, refusal="throttled")
     form = ContactForm(request.POST, request=request)

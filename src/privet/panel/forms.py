@@ -247,6 +247,35 @@ class AuditFilterForm(PeriodForm):
                 for name, value in self.cleaned_data.items() if value}
 
 
+class SecurityEventFilterForm(AriaFormMixin, forms.Form):
+    """The security events' filters (GET): a kind, a local day, a pseudonym (as the page shows
+    it, 32 hexadecimal characters; a click on one fills it in)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    day = _day_field(_("Day"), required=False)
+    pseudonym = forms.RegexField(
+        label=_("Pseudonym"), required=False, regex=r"^[0-9a-f]{32}$", strip=True,
+        error_messages={"invalid": _("A pseudonym is 32 characters, 0-9 and a-f, as the list "
+                                     "shows it.")},
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off",
+                                      "translate": "no"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from privet.telemetry.models import SECURITY_KINDS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All kinds")), *SECURITY_KINDS.items()]
+        self.fields["day"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_pseudonym(self) -> str:
+        return self.cleaned_data["pseudonym"].lower()
+
+    def filters(self) -> dict[str, str]:
+        return {name: value.isoformat() if isinstance(value, date) else value
+                for name, value in self.cleaned_data.items() if value}
+
+
 class ReceiptExportForm(PeriodForm):
     """The period of the consent receipts' CSV export: both days required."""
 

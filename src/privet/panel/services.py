@@ -25,6 +25,7 @@ from privet.audit import actors
 from privet.audit.services import Actor, append_event
 from privet.clients import client_ref
 from privet.errors import PrivetError
+from privet.telemetry.services import record_security_event
 
 from .roles import ADMIN_MODEL_PERMISSIONS, ADMINISTRATOR, ROLE_PERMISSIONS, roles_of
 
@@ -227,9 +228,12 @@ def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -
     """A wrong password (``stage="password"``), a refused TOTP code (``stage="totp"``) or
     recovery code (``stage="recovery_code"``).
 
-    Only for accounts that exist: attempts on made-up usernames are axes' business (it counts
-    them for lockout), and auditing them would let anyone grow the chain without limit.
+    Every one is a security event in the technical log (the client pseudonymised, no username).
+    The audit log has only those on accounts that exist: attempts on made-up usernames are
+    axes' business (it counts them for lockout), and auditing them would let anyone grow the
+    chain without limit.
     """
+    record_security_event("sign_in_failed", request, stage=stage)
     account = _account(username)
     if account is None:
         return
@@ -238,6 +242,7 @@ def record_sign_in_failure(*, request: HttpRequest, stage: str, username: str) -
 
 
 def record_lockout(*, request: HttpRequest, username: str) -> None:
+    record_security_event("sign_in_locked", request)
     append_event(actor=actors.LOCKOUT, action="panel.locked_out", obj=_account(username),
                  details=_client(request))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, consent, dashboard, enquiries, outbox, policy, rights
+from .views import audit, auth, consent, dashboard, enquiries, outbox, policy, rights, security
 
 app_name = "panel"
 urlpatterns = [
@@ -26,6 +26,7 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("security/", security.security_event_list, name="security_events"),
     path("consent/", consent.consent_overview, name="consent"),
     path("consent/receipts.csv", consent.receipts_export, name="consent_export"),
     path("policy/", policy.policy_versions, name="policy_versions"),

@@ -30,8 +30,6 @@ for _category, _purpose, _trigger, _reason in (
      _NOT_YET.format(app="the integrations framework (client credentials and settings)")),
     ("integration_data", "delivery", "integration_revoked",
      _NOT_YET.format(app="the integrations framework (data synced from client platforms)")),
-    ("technical_data", "improvement", "collected",
-     _NOT_YET.format(app="telemetry (technical logs)")),
 ):
     registry.rule_without_target(category=_category, purpose=_purpose, trigger=_trigger,
                                  reason=_reason)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from privet.clients import client_ref
+from privet.telemetry.services import record_security_event
 
 from . import throttle
 
@@ -34,6 +35,7 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
         return error(413, "too_large", f"A rights request is at most {MAX_BODY} bytes; this one "
                                        f"is {length}.")
     if not throttle.allowed(client_ref(request)):
+        record_security_event("rate_limited", request, limit="rights")
         response = error(429, "rate_limited", "Too many requests from this client; try again "
                                               "later.")
         response["Retry-After"] = str(throttle.retry_after_seconds())

@@ -20,6 +20,7 @@ from privet.clients import client_ref
 from privet.consent.selectors import visitor_id_from_cookie
 from privet.core.views import csrf_failure_handler
 from privet.policy.selectors import declaration_in_force_or_file
+from privet.telemetry.services import record_security_event
 
 from . import archive, links, selectors, services, throttle
 from .errors import InvalidLink, InvalidTransition
@@ -61,6 +62,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         return _render_portal(request, RequestForm(visitor_id=visitor_id))
     client = client_ref(request)
     if not throttle.allowed(client):
+        record_security_event("rate_limited", request, limit="rights")
         return _render_portal(request, _kept(request), status=429, refusal="throttled")
     form = RequestForm(request.POST, visitor_id=visitor_id)
     if not form.is_valid():
@@ -91,6 +93,7 @@ def new_link(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_new_link(request, NewLinkForm())
     if not throttle.allowed(client_ref(request)):
+        record_security_event("rate_limited", request, limit="rights")
         return _render_new_link(request, NewLinkForm(initial={"email": request.POST.get("email", "")}),
                                 status=429, refusal="throttled")
     form = NewLinkForm(request.POST)
@@ -119,6 +122,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
+    """A forged, expired, used or replaced verification link: the page offering a new one, and a
+    security event (many from one client would be someone guessing links)."""
+    record_security_event("verification_refused", request, link="verification")
     form = NewLinkForm()
     return _render_new_link(request, form, status=400, template="rights/invalid_link.html")
 
@@ -130,6 +136,7 @@ def status(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("s", "") if request.method == "POST" else request.GET.get("s", "")
     rights_request = selectors.request_for_status(token)
     if rights_request is None:
+        record_security_event("verification_refused", request, link="status")
         return render(request, "rights/status_unknown.html",
                       {"contact_email": _contact_email()}, status=404)
     problem = ""
@@ -163,6 +170,7 @@ def download(request: HttpRequest) -> HttpResponse:
     try:
         rights_request, export = archive.open_archive(request.GET.get("t", ""))
     except InvalidLink as exc:
+        record_security_event("verification_refused", request, link="download")
         return render(request, "rights/download_error.html", {"problem": "invalid",
                       "message": str(exc)}, status=400)
     except archive.ArchiveGone as gone:

@@ -28,6 +28,7 @@ from privet.enquiries import demo_data, outbox, services
 from privet.enquiries.models import OutgoingMail
 from privet.panel.roles import ADMINISTRATOR, OPERATOR, PRIVACY_OFFICER
 from privet.panel.services import assign_role
+from privet.telemetry.recorder import flush
 
 from .conftest import PASSWORD, sign_in
 
@@ -148,6 +149,7 @@ def demo_like(published, settings):
                        choices={"analytics": method == "accept_all", "marketing": method == "accept_all"},
                        method=method, gpc=i == 2, banner_version="2", language="pl")
     Client().post("/pl/panel/login/", {"username": "nobody", "password": "wrong"})
+    flush()  # its security event, for the security events page
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from privet.audit.tasks import verify_audit_chain
 
@@ -224,7 +226,9 @@ def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client,
     pages = ["/panel/", "/panel/enquiries/", "/panel/enquiries/?mail=unsent", "/panel/enquiries/new/",
              f"/panel/enquiries/{demo_like.pk}/", "/panel/audit/",
              "/panel/audit/?action=enquiry.mail_not_sent", "/panel/consent/",
-             f"/panel/consent/?visitor={VISITOR}", *rights_pages(), *admin_pages()]
+             f"/panel/consent/?visitor={VISITOR}", "/panel/security/",
+             "/panel/security/?kind=sign_in_failed", *rights_pages(),
+             *admin_pages()]
     found = {}
     for url in pages:
         response = superuser_client.get(polish(url))

@@ -56,10 +56,10 @@ def test_a_model_without_source_or_target_or_reason_fails():
 def test_a_declared_rule_without_target_or_reason_fails():
     reg = full_copy()
     reg.rules_without_target = [r for r in reg.rules_without_target
-                                if (r.category, r.trigger) != ("technical_data", "collected")]
+                                if (r.category, r.trigger) != ("contact_details", "financial_year_end")]
     errors = coverage_errors(reg, DECLARATION)
     assert ids(errors) == ["privet.E007"]
-    assert "'technical_data' ('improvement', after 'collected')" in errors[0].msg
+    assert "'contact_details' ('legal_obligations', after 'financial_year_end')" in errors[0].msg
 
 
 def test_a_stale_reason_warns():

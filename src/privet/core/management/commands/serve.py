@@ -26,6 +26,12 @@ class PrivetGunicorn(BaseApplication):
         return application
 
 
+def _flush_technical_log(server, worker) -> None:
+    from privet.telemetry.recorder import flush
+
+    flush()
+
+
 class Command(BaseCommand):
     help = "Serve Privet with gunicorn (production WSGI server) and whitenoise for static files."
 
@@ -58,4 +64,6 @@ class Command(BaseCommand):
             "timeout": 60,
             "graceful_timeout": 10,
             "control_socket_disable": True,  # one per host by default; Privet does not use it
+            # a graceful stop writes the technical log's last records (atexit does too)
+            "worker_exit": _flush_technical_log,
         }).run()
