@@ -184,6 +184,12 @@ def sweep(*, actor: Actor = actors.RETENTION, rules: Iterable[str] = (),
     targets = select_targets(declaration, rules)
     run = start_run(actor=actor, rules=rules)
     holds.release_ended()
+    try:
+        _drop_partitions(run, targets, declaration, now or timezone.now(), progress)
+    except DatabaseError as exc:
+        run.refresh_from_db(fields=["counts", "cursor"])
+        run.errors = [*run.errors, {"target": "partitions", "error": type(exc).__name__}]
+        run.save(update_fields=["errors"])
     for target in targets:
         if run.cursor.get(target.name) == DONE:
             continue
@@ -217,47 +223,59 @@ def _sweep_target(run: RetentionRun, target: RetentionTarget, declaration: Decla
     rules = target.rules(declaration)
     counts = _counts(run, target)
     if rules:
-        _drop_partitions(run, target, rules, now, counts, progress)
         _expire_batches(run, target, declaration, rules, now, batch_size, counts, progress)
     with transaction.atomic():
         run.cursor[target.name] = DONE
         _save(run)
 
 
-def _drop_partitions(run: RetentionRun, target: RetentionTarget, rules: list[RetentionRule],
-                     now: datetime, counts: dict[str, Any], progress: Progress | None) -> None:
-    """Drop the target's wholly expired months (PostgreSQL), oldest first; stop at the first
-    month that is not, since every later one expires later."""
-    parts = target.partitions
-    if parts is None or not parts.is_partitioned():
-        return
-    if any(target.trigger_fields([r]) != {parts.column} for r in rules):
-        return  # expiry does not follow the partition's column: rows decide, not months
-    for month in parts.months():
-        start, end = month_bounds(month)
-        last = target.model(**{parts.column: end - timedelta(microseconds=1)})
-        expiry = target.expires_at(last, rules)
-        if expiry is None or expiry > now:
-            return
-        rows = target.model._default_manager.filter(**{f"{parts.column}__gte": start,
-                                                       f"{parts.column}__lt": end})
-        held = _held(target)
-        others = bool(target.scope) and rows.exclude(target.scope).exists()
-        if others or (held is not None and rows.filter(held).exists()):
-            continue  # rows of another target or held ones: the batches below take the rest
-        with transaction.atomic():
-            estimate = _estimated_rows(parts.name(month))
-            name = parts.drop_month(month)
-            append_event(actor=run.actor, action="retention.partition_dropped", obj=run,
-                         details={"run": run.reference, "store": target.name, "partition": name,
-                                  "records": estimate})
-            counts["expired"] += estimate
-            counts["partitions"].append(name)
-            for rule in rules:
-                counts["rules"][rule_name(rule)] = counts["rules"].get(rule_name(rule), 0)
-            _save(run)
-        if progress:
-            progress(target.name, estimate)
+def _drop_partitions(run: RetentionRun, selected: list[RetentionTarget],
+                     declaration: Declaration, now: datetime,
+                     progress: Progress | None) -> None:
+    """Drop wholly expired months of partitioned tables (PostgreSQL), oldest first.
+
+    Targets may share a table (the technical log: requests and security events, each its own
+    rule); they must together cover every row of it. A month goes when, for every target of its
+    table, the month's last instant has expired under the target's rules and no record of the
+    target is held; the first month that fails stops the table, since later ones expire later.
+    A run limited to some rules drops a table's months only when it sweeps all its targets."""
+    tables: dict[str, list[RetentionTarget]] = {}
+    for target in registry.targets.values():
+        if target.partitions is not None:
+            tables.setdefault(target.partitions.table, []).append(target)
+    names = {t.name for t in selected}
+    for sharing in tables.values():
+        parts = sharing[0].partitions
+        if not all(t.name in names for t in sharing) or not parts.is_partitioned():
+            continue
+        rules = {t.name: t.rules(declaration) for t in sharing}
+        if not all(rules.values()) or any(t.trigger_fields([r]) != {parts.column}
+                                          for t in sharing for r in rules[t.name]):
+            continue  # a target without rules keeps its rows; rows decide, not months
+        for month in parts.months():
+            start, end = month_bounds(month)
+            ends = {t.name: t.expires_at(t.model(**{parts.column: end - timedelta(microseconds=1)}),
+                                         rules[t.name]) for t in sharing}
+            if any(e is None or e > now for e in ends.values()):
+                break
+            rows = sharing[0].model._default_manager.filter(**{f"{parts.column}__gte": start,
+                                                               f"{parts.column}__lt": end})
+            if any((held := _held(t)) is not None and rows.filter(t.scope, held).exists()
+                   for t in sharing):
+                continue  # a held record: the batches take the rest of this month
+            deciding_target = max(sharing, key=lambda t: ends[t.name])
+            counts = _counts(run, deciding_target)
+            with transaction.atomic():
+                estimate = _estimated_rows(parts.name(month))
+                name = parts.drop_month(month)
+                append_event(actor=run.actor, action="retention.partition_dropped", obj=run,
+                             details={"run": run.reference, "store": deciding_target.name,
+                                      "partition": name, "records": estimate})
+                counts["expired"] += estimate
+                counts["partitions"].append(name)
+                _save(run)
+            if progress:
+                progress(deciding_target.name, estimate)
 
 
 def _estimated_rows(table: str) -> int:
