@@ -242,7 +242,9 @@ def _drop_partitions(run: RetentionRun, target: RetentionTarget, rules: list[Ret
         rows = target.model._default_manager.filter(**{f"{parts.column}__gte": start,
                                                        f"{parts.column}__lt": end})
         held = _held(target)
-        if rows.exclude(target.scope).exists() or (held is not None and rows.filter(held).exists()):
+        # (``exclude(Q())`` would exclude nothing and find every row: only a real scope asks.)
+        outside = bool(target.scope) and rows.exclude(target.scope).exists()
+        if outside or (held is not None and rows.filter(held).exists()):
             continue  # rows of another target or held ones: the batches below take the rest
         with transaction.atomic():
             estimate = _estimated_rows(parts.name(month))
