@@ -84,7 +84,7 @@ def technical_log_per_test():
 
 # The append-only tables, each with the migration that puts its guard (triggers) on it.
 APPEND_ONLY = {
-    "consent_consentreceipt": "privet.consent.migrations.0002_receipts_append_only",
+    "consent_consentreceipt": "privet.consent.migrations.0006_receipts_expire_by_retention_only",
     "audit_auditevent": "privet.audit.migrations.0004_events_append_only",
 }
 
@@ -96,7 +96,7 @@ def append_only_flushable(request):
 
     Any test that commits (``transaction=True``, ``live_server``: a browser that answers the cookie
     banner, an operator who signs in) may leave rows. SQLite flushes with DELETE, which the
-    append-only triggers (consent migration 0002, audit migration 0004) rightly refuse, so each
+    append-only triggers (consent migration 0006, audit migration 0004) rightly refuse, so each
     trigger is lifted for that one DELETE and put back. PostgreSQL flushes with TRUNCATE, which no
     row trigger sees. This fixture asks for ``transactional_db`` itself, so it is torn down before
     that fixture flushes.

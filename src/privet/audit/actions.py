@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "consent.default_partition_moved": pgettext_lazy(
         "audit action", "Consent receipts moved into monthly partitions"),
     "consent.partitions_dropped": pgettext_lazy("audit action", "Expired consent receipts deleted"),
+    "consent.receipts_expired": pgettext_lazy(
+        "audit action", "Consent receipts deleted when their retention period ended"),
     "consent.receipts_period_exported": pgettext_lazy(
         "audit action", "A period's consent receipts exported (CSV)"),
     "consent.receipts_exported": pgettext_lazy("audit action", "A visitor's consent receipts exported"),

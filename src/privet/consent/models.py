@@ -25,7 +25,8 @@ class ConsentReceipt(models.Model):
 
     On PostgreSQL the table is range-partitioned by month on ``created_at`` (migration 0001), so
     its real primary key is ``(id, created_at)``; ``id`` alone is still unique (one identity
-    sequence), which is all Django needs. Expiry of a whole month is a partition drop.
+    sequence), which is all Django needs. Expiry of a whole month is a partition drop; other expired
+receipts are deleted by the retention engine alone (``services.expire_receipts``).
     """
 
     id = models.BigAutoField(primary_key=True)

@@ -8,9 +8,12 @@ each process stores a receipt in a calendar month (one catalogue query; DDL only
 missing), so no cron job has to remember it and rows do not pile up in the default partition.
 ``privet manage consent_partitions`` does the same by hand, and moves rows that did land in the
 default partition into their months (``--move-default``). Expiry of a month is
-:func:`drop_partitions_before`: one ``DROP TABLE`` instead of millions of ``DELETE``\\ s (which
-the append-only trigger of migration 0002 refuses anyway); the retention engine decides the
-cutoff (proof of consent is kept 3 years after it is replaced).
+one ``DROP TABLE`` instead of millions of ``DELETE``\\ s: the retention engine drops a month
+through :data:`RECEIPTS` (``RetentionTarget.partitions``) once every receipt in it has expired,
+and deletes the expired receipts of the other months (and of the default partition) in batches
+(``services.expire_receipts``, the one DELETE the append-only triggers allow, migration 0006).
+:func:`drop_partitions_before` drops months by hand (``consent_partitions --drop-before``),
+refusing any that may still prove a consent.
 
 The machinery is :class:`privet.core.partitions.MonthlyPartitions`, shared with the technical
 log; this module names the receipts' partitions and keeps what is proper to proof of consent.

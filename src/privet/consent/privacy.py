@@ -6,7 +6,9 @@ a new choice is a new receipt, and proof of consent is kept, under the declared 
 technical data kept for legal obligations, for its period after the consent is withdrawn or
 replaced. No column records that moment; a choice lasts at most as long as the consent cookie,
 a year, so the target counts from a year after the receipt (conservative: kept longer, never
-shorter). Whole months expire by partition drop (``services.expire_receipts``).
+shorter). On PostgreSQL a month whose receipts have all expired goes by partition drop (the
+engine, through ``partitions=RECEIPTS``); every other expired receipt, on SQLite too, is deleted
+in the engine's batches (``services.expire_receipts``).
 """
 
 from __future__ import annotations

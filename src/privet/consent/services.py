@@ -2,17 +2,17 @@
 
 No audit event per receipt: receipts are themselves the append-only proof, one per choice, and
 at banner volume they would drown the audit chain (whose writers take one global lock). The
-audit log records what operators do with receipts (exports, partition drops) instead.
+audit log records what operators and the retention engine do with receipts (exports, expiry:
+one event per batch or dropped month) instead.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import QuerySet
 
 from privet.audit.services import Actor, append_event
 from privet.errors import PrivetError
@@ -134,38 +134,43 @@ def _check_method(method: str, choices: dict[str, bool], purposes: list[CookiePu
             )
 
 
+# The expiry marker the append-only triggers let a DELETE through with (migration 0006): on
+# PostgreSQL a setting of the transaction, on SQLite the row of consent_receipt_expiry_permit.
+EXPIRY_SETTING = "privet.expiring"
+
+
+def _expiry_marker(on: bool) -> None:
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config(%s, %s, true)", [EXPIRY_SETTING, "on" if on else "off"])
+        elif connection.vendor == "sqlite":
+            cursor.execute("INSERT INTO consent_receipt_expiry_permit (id) VALUES (1)" if on
+                           else "DELETE FROM consent_receipt_expiry_permit")
+
+
 @transaction.atomic
 def expire_receipts(*, receipts: QuerySet[ConsentReceipt], actor: Actor = "system:retention",
                     run_ref: str = "") -> int:
-    """Remove expired receipts the only way an append-only table allows: whole months.
+    """Delete a batch of receipts the retention engine found expired; returns how many.
 
-    On PostgreSQL a monthly partition all of whose receipts are in ``receipts`` (the retention
-    engine found them expired) is dropped, one ``DROP TABLE`` for the month, and audited;
-    a month with any receipt still needed waits for a later run. Elsewhere (SQLite, the default
-    partition) nothing is removed: the append-only triggers refuse row deletes. Returns how
-    many receipts were removed.
+    The one DELETE the append-only triggers let through (consent migration 0006): the marker is
+    set for this delete alone, in its transaction, and cleared before anything else runs in it;
+    if the delete fails, the transaction's rollback takes the marker with it. Months that have
+    wholly expired do not come here: the engine drops their partitions (``RECEIPTS``). One audit
+    event for the batch, with its size: a receipt names no one, and the run's record says which
+    rule expired them.
     """
-    if not partitions.is_partitioned():
+    keys = list(receipts.order_by().values_list("pk", flat=True))
+    if not keys:
         return 0
-    per_month = (receipts.order_by().annotate(month=TruncMonth("created_at", tzinfo=UTC))
-                 .values("month").annotate(n=Count("id")))
-    existing = set(partitions.month_partitions())
-    removed, dropped = 0, []
-    for row in per_month:
-        month = row["month"].date()
-        if month not in existing:
-            continue
-        start, end = (datetime.combine(m, time.min, UTC)
-                      for m in (month, partitions.add_months(month, 1)))
-        if ConsentReceipt.objects.filter(created_at__gte=start, created_at__lt=end).count() != row["n"]:
-            continue
-        removed += row["n"]
-        dropped.append(partitions.drop_month(month))
-    if dropped:
-        append_event(actor=actor, action="consent.partitions_dropped",
-                     object_type="consent.consentreceipt",
-                     details={"partitions": dropped, "receipts": removed,
-                              **({"run_ref": run_ref} if run_ref else {})})
+    _expiry_marker(True)
+    removed, _ = ConsentReceipt.objects.filter(pk__in=keys).delete()
+    _expiry_marker(False)
+    if removed:
+        append_event(actor=actor, action="consent.receipts_expired",
+                     object_type=ConsentReceipt._meta.label_lower,
+                     details={"records": removed, **({"run_ref": run_ref} if run_ref else {})})
     return removed
 
 

@@ -61,16 +61,35 @@ def parse_declaration(text: str, *, source: str = "<declaration>") -> Declaratio
     try:
         declaration = Declaration.model_validate(data)
     except ValidationError as exc:
-        raise _declaration_error(source, exc) from None
+        raise _declaration_error(source, exc, data) from None
     if refs := reference_problems(declaration):
         raise DeclarationError(source, [Problem(path, msg) for path, msg in refs])
     return declaration
 
 
-def _declaration_error(source: str, exc: ValidationError) -> DeclarationError:
+def _declaration_error(source: str, exc: ValidationError,
+                       data: dict[str, Any] | None = None) -> DeclarationError:
     return DeclarationError(
-        source, [Problem(_loc_to_path(err["loc"]), _message(err)) for err in exc.errors()]
+        source, [Problem(_loc_to_path(err["loc"]), _rule_of(err["loc"], data) + _message(err))
+                 for err in exc.errors()]
     )
+
+
+def rule_label(rule: Any) -> str:
+    """A retention rule as its author reads it: ``technical_data (security, after collected)``."""
+    get = rule.get if isinstance(rule, dict) else (lambda k: getattr(rule, k, None))
+    return f"{get('category') or '?'} ({get('purpose') or '?'}, after {get('after') or '?'})"
+
+
+def _rule_of(loc: tuple[Any, ...], data: dict[str, Any] | None) -> str:
+    """"the rule for ...: " when the problem is inside a retention rule, so a file with fifteen
+    of them says which one (an index alone means counting in the file)."""
+    if not data or len(loc) < 2 or loc[0] != "retention" or not isinstance(loc[1], int):
+        return ""
+    rules = data.get("retention")
+    if not isinstance(rules, list) or not loc[1] < len(rules) or not isinstance(rules[loc[1]], dict):
+        return ""
+    return f"the rule for {rule_label(rules[loc[1]])}: "
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -78,6 +97,8 @@ def _message(err: dict[str, Any]) -> str:
         return "required field is missing"
     if err["type"] == "extra_forbidden":
         return "unknown field (check its spelling against the schema)"
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+        return str(err["ctx"]["error"])  # our validator's own words, without "Value error, "
     return str(err["msg"])
 
 

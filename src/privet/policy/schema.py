@@ -41,12 +41,22 @@ PERIOD_RE = re.compile(r"^(?P<n>[1-9]\d{0,3})(?P<unit>[dwmy])$")
 PERIOD_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
 
 
+# A signed whole number and a unit: to tell a period that is not positive from no period at all.
+_SIGNED_PERIOD_RE = re.compile(r"^\s*(?P<sign>[-+]?)\s*(?P<n>\d+)\s*[dwmy]\s*$")
+
+
 def _check_period(value: str) -> str:
-    if not PERIOD_RE.match(value):
+    if PERIOD_RE.match(value):
+        return value
+    signed = _SIGNED_PERIOD_RE.match(value)
+    if signed and (signed["sign"] == "-" or int(signed["n"]) == 0):
         raise ValueError(
-            f"{value!r} is not a period: write a number and a unit, e.g. 90d, 6w, 12m or 6y"
+            f"the period {value!r} is not positive: a rule keeps data for at least 1 day; "
+            "write a whole number from 1 and a unit, e.g. 90d, 6w, 12m or 6y"
         )
-    return value
+    raise ValueError(
+        f"{value!r} is not a period: write a number and a unit, e.g. 90d, 6w, 12m or 6y"
+    )
 
 
 Period = Annotated[str, AfterValidator(_check_period)]

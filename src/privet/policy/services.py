@@ -16,6 +16,7 @@ from .loader import (
     content_hash,
     load_declaration,
     parse_declaration,
+    rule_label,
 )
 from .models import PolicyVersion
 from .selectors import forget_hot_path_version
@@ -35,10 +36,13 @@ def publish_version(*, source: str, actor: Actor, origin: str = "<declaration>")
 
     Refuses a version id that is already taken and content that is already published, so the
     history only grows and every id names exactly one text; and an effective date before the
-    newest version's, which would never come into force yet would read as if it had been.
+    newest version's, which would never come into force yet would read as if it had been. A
+    retention rule nothing enforces is refused too (:func:`refuse_unenforceable_rules`), so the
+    retention engine never reads a rule it cannot apply.
     """
     declaration = parse_declaration(source, source=origin)
     refuse_dropped_categories(declaration, origin)
+    refuse_unenforceable_rules(declaration, origin)
     digest = content_hash(declaration)
     if existing := PolicyVersion.objects.filter(content_hash=digest).first():
         raise AlreadyPublished(
@@ -90,6 +94,32 @@ def refuse_dropped_categories(declaration, origin: str) -> None:
             Problem("categories", f"category {cat!r} is still stored by {', '.join(labels)}")
             for cat, labels in sorted(in_use.items())
         ])
+
+
+def refuse_unenforceable_rules(declaration, origin: str) -> None:
+    """Refuse a retention rule whose trigger no registered retention target provides for its
+    category, unless a reason says why none does (``registry.rule_without_target``): the rule
+    would read as enforced while nothing ever expires a record under it. A misspelt category
+    is ``reference_problems``' to report; this names the triggers that would work."""
+    from privet.registry import registry
+
+    explained = {(r.category, r.purpose, r.trigger) for r in registry.rules_without_target}
+    problems = []
+    for i, rule in enumerate(declaration.retention):
+        provided = {trigger for target in registry.targets.values()
+                    if rule.category in target.categories for trigger in target.triggers}
+        if rule.after in provided or (rule.category, rule.purpose, rule.after) in explained:
+            continue
+        offer = (f"for {rule.category} they provide {', '.join(sorted(provided))}" if provided
+                 else f"none holds {rule.category}")
+        problems.append(Problem(f"retention[{i}].after", (
+            f"the rule for {rule_label(rule)}: no retention target provides the trigger "
+            f"{rule.after!r} for {rule.category}, so nothing would ever expire data under it "
+            f"({offer}). Count from a trigger a target provides, or register a RetentionTarget "
+            "(or registry.rule_without_target with the reason) in the privacy.py of the app "
+            "that stores the data.")))
+    if problems:
+        raise DeclarationError(origin, problems)
 
 
 def ensure_default_published(*, path: Path, actor: Actor) -> PolicyVersion | None:

@@ -34,7 +34,7 @@ class RetentionRun(models.Model):
 
     ``counts`` is ``{target: {"expired": n, "held": n, "deferred": n, "batches": n,
     "partitions": [names], "rules": {rule: n}}}``; ``deferred`` are expired records the target
-    could not remove yet (a month of an append-only table not wholly expired). ``cursor`` is
+    did not remove (restricted since they were read, say): the next run offers them again. ``cursor`` is
     ``{target: last primary key done}`` (``"done"`` when finished): the batch that moved it
     committed with it. ``errors`` names the target and the exception's class, never its
     message (it could quote a record).

@@ -2,9 +2,11 @@
 
 A change of mind is a new receipt (``record_consent``), so no code path needs either; a trigger
 makes a mistake (``.update()``, ``.delete()``, a hand-written query) fail loudly instead of
-rewriting the proof of a consent. Expiry is unaffected: on PostgreSQL a month goes by
-``DROP TABLE`` of its partition (``consent_partitions --drop-before``), which fires no row
-trigger, and TRUNCATE (used by test flushes) is left alone for the same reason. The row trigger
+rewriting the proof of a consent. Expiry was meant to go by whole months: on PostgreSQL
+``DROP TABLE`` of a partition, which fires no row trigger (TRUNCATE, used by test flushes, is left
+alone for the same reason). That kept expired receipts for ever on SQLite and wherever a month
+was not wholly expired, so migration 0006 lets one DELETE through: the retention engine's, marked
+by its transaction (``consent.services.expire_receipts``); UPDATE stays refused. The row trigger
 on the partitioned table is cloned by PostgreSQL onto every partition, present and future.
 Both engines raise an integrity error (SQLSTATE 23001, restrict_violation, on PostgreSQL).
 """

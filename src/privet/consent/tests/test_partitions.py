@@ -159,28 +159,28 @@ def test_receipts_keep_the_months_ahead_without_any_cron(policy, caplog):
 
 
 @postgres_only
-def test_the_retention_target_drops_a_month_only_when_all_of_it_expired(policy):
-    from privet.registry import registry
+def test_the_engine_deletes_expired_receipts_and_drops_a_month_once_all_of_it_expired(policy):
+    from privet.retention import engine
 
-    target = registry.targets["consent.receipts"]
-    decl = policy.declaration()
     partitions.ensure_partitions(today=date(2020, 1, 1), months_ahead=1)  # Jan and Feb 2020
     early, late = (stray(policy, datetime(2020, 1, d, tzinfo=UTC)) for d in (3, 20))
     feb = stray(policy, datetime(2020, 2, 27, tzinfo=UTC))
 
-    def run(now: datetime) -> int:
-        expired, held = target.expired(decl, now)
-        assert held == []
-        handed = ConsentReceipt.objects.filter(pk__in=[r.pk for r, _ in expired])
-        return target.expire(handed, actor="system:retention", run_ref="RUN-1")
+    def alive() -> set[int]:
+        return set(ConsentReceipt.objects.filter(pk__in=[early.pk, late.pk, feb.pk])
+                   .values_list("pk", flat=True))
 
     # The cookie's year, then 3 years of proof: on 10 January 2024 only the 3 January receipt
-    # has run out, and half a month is not dropped.
-    assert {r.pk for r, _ in target.expired(decl, datetime(2024, 1, 10, tzinfo=UTC))[0]} == {early.pk}
-    assert run(datetime(2024, 1, 10, tzinfo=UTC)) == 0
-    assert run(datetime(2024, 2, 10, tzinfo=UTC)) == 2  # all of January, none of February
+    # has run out. Its month is not wholly expired, so the receipt is deleted on its own.
+    run = engine.sweep(now=datetime(2024, 1, 10, tzinfo=UTC))
+    assert alive() == {late.pk, feb.pk}
+    assert run.counts["consent.receipts"]["partitions"] == []
+    assert date(2020, 1, 1) in partitions.month_partitions()
+    event = AuditEvent.objects.get(action="consent.receipts_expired")
+    assert event.actor == "system:retention" and run.reference in event.details
+    # A month later all of January has run out: its partition is dropped whole.
+    run = engine.sweep(now=datetime(2024, 2, 10, tzinfo=UTC))
+    assert alive() == {feb.pk}
+    assert run.counts["consent.receipts"]["partitions"] == [f"{partitions.TABLE}_p2020_01"]
     assert date(2020, 1, 1) not in partitions.month_partitions()
-    assert not ConsentReceipt.objects.filter(pk__in=[early.pk, late.pk]).exists()
-    assert ConsentReceipt.objects.filter(pk=feb.pk).exists()
-    event = AuditEvent.objects.get(action="consent.partitions_dropped")
-    assert event.actor == "system:retention" and "RUN-1" in event.details
+    assert AuditEvent.objects.filter(action="retention.partition_dropped").count() == 1

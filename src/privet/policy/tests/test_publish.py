@@ -112,6 +112,44 @@ def test_validate_and_publish_commands(db, default_source, tmp_path, capsys):
     assert PolicyVersion.objects.count() == 1
 
 
+@pytest.mark.parametrize("period", ["0d", "-1m", "0y"])
+def test_a_period_that_is_not_positive_is_refused_naming_the_rule(db, default_source, tmp_path,
+                                                                  period):
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(edited(default_source, "period: 90d", f"period: {period}"))
+    expected = (rf"retention\[\d+\]\.period: the rule for technical_data \(security, after "
+                rf"collected\): the period '{period}' is not positive: a rule keeps data for at "
+                r"least 1 day")
+    with pytest.raises(CommandError, match=expected) as info:
+        call_command("policy", "validate", str(bad))
+    assert "Value error" not in str(info.value)
+    with pytest.raises(DeclarationError, match=expected):
+        publish_version(source=bad.read_text(), actor="test", origin=str(bad))
+    assert not PolicyVersion.objects.exists()
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # A category some target holds, counted from a trigger none of them provides for it.
+    ("period: 90d\n    after: collected", "period: 90d\n    after: request_closed",
+     r"the rule for technical_data \(security, after request_closed\): no retention target "
+     r"provides the trigger 'request_closed' for technical_data, so nothing would ever expire "
+     r"data under it \(for technical_data they provide collected, consent_withdrawn\)"),
+    # No target holds staff accounts; the reason registered is for another trigger.
+    ("after: account_closed", "after: contract_end",
+     r"the rule for staff_accounts \(security, after contract_end\): no retention target "
+     r"provides the trigger 'contract_end' for staff_accounts.*\(none holds staff_accounts\)"),
+])
+def test_a_rule_that_nothing_would_enforce_is_refused_by_validate_and_publish(
+        db, default_source, tmp_path, old, new, expected):
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(edited(default_source, old, new))
+    with pytest.raises(CommandError, match=rf"retention\[\d+\]\.after: {expected}"):
+        call_command("policy", "validate", str(bad))
+    with pytest.raises(DeclarationError, match=expected):
+        publish_version(source=bad.read_text(), actor="test", origin=str(bad))
+    assert not PolicyVersion.objects.exists() and not AuditEvent.objects.exists()
+
+
 def test_committed_json_schema_is_current(capsys):
     call_command("policy", "schema")
     generated = json.loads(capsys.readouterr().out)

@@ -6,7 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 from privet.errors import PrivetError
 from privet.policy.loader import DeclarationError, content_hash, load_declaration
 from privet.policy.schema import Declaration
-from privet.policy.services import publish_version, refuse_dropped_categories
+from privet.policy.services import (
+    publish_version,
+    refuse_dropped_categories,
+    refuse_unenforceable_rules,
+)
 
 
 class Command(BaseCommand):
@@ -35,7 +39,9 @@ class Command(BaseCommand):
 
     def do_validate(self, file: str, **_):
         decl = load_declaration(file)
-        refuse_dropped_categories(decl, file)  # what publish would refuse, without a database
+        # What publish would refuse, without a database.
+        refuse_dropped_categories(decl, file)
+        refuse_unenforceable_rules(decl, file)
         self.stdout.write(self.style.SUCCESS(
             f"{file}: valid. Version {decl.version.id}, effective {decl.version.effective}, "
             f"{len(decl.categories)} categories, {len(decl.purposes)} purposes, "
