@@ -134,10 +134,11 @@ def test_a_period_that_is_not_positive_is_refused_naming_the_rule(db, default_so
      r"the rule for technical_data \(security, after request_closed\): no retention target "
      r"provides the trigger 'request_closed' for technical_data, so nothing would ever expire "
      r"data under it \(for technical_data they provide collected, consent_withdrawn\)"),
-    # No target holds staff accounts; the reason registered is for another trigger.
+    # Closed staff accounts count from their closing; nothing records a contract's end for them.
     ("after: account_closed", "after: contract_end",
      r"the rule for staff_accounts \(security, after contract_end\): no retention target "
-     r"provides the trigger 'contract_end' for staff_accounts.*\(none holds staff_accounts\)"),
+     r"provides the trigger 'contract_end' for staff_accounts.*\(for staff_accounts they "
+     r"provide account_closed\)"),
 ])
 def test_a_rule_that_nothing_would_enforce_is_refused_by_validate_and_publish(
         db, default_source, tmp_path, old, new, expected):
