@@ -505,5 +505,5 @@ class HoldForm(AriaFormMixin, forms.Form):
 
 
 class LiftHoldForm(AriaFormMixin, forms.Form):
-    note = forms.CharField(label=_("Why it is lifted (optional)"), required=False,
+    note = forms.CharField(label=_("Why it is lifted"), required=False,
                            max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
