@@ -464,3 +464,75 @@ class LogRightsRequestForm(AriaFormMixin, forms.Form):
         if day is None or day >= timezone.localdate():
             return None
         return timezone.make_aware(datetime.combine(day, time.min))
+
+
+HOLDS_ACTIVE = "active"
+HOLDS_ENDED = "ended"
+HOLDS_ALL = "all"
+
+
+class HoldFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("Show"), required=False, choices=[
+        (HOLDS_ACTIVE, _("Active holds")), (HOLDS_ENDED, _("Ended holds")),
+        (HOLDS_ALL, _("All holds"))])
+
+
+class HoldForm(AriaFormMixin, forms.Form):
+    """A legal hold: what it keeps (a person, a client or one record), why, and until when.
+    Only the fields of the chosen scope count; the retention service checks the rest (an
+    unknown store, a record that does not exist) and stores nothing when it refuses."""
+
+    scope = forms.ChoiceField(label=_("Hold"), widget=forms.RadioSelect)
+    reason = forms.ChoiceField(label=_("Reason"))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The matter, a case number: whatever the next person needs to know when to "
+                    "lift it."))
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=30)
+    visitor_id = forms.CharField(label=_("Visitor id"), required=False, max_length=64)
+    client = forms.CharField(label=_("Client id"), required=False, max_length=64)
+    target = forms.ChoiceField(label=_("Store"), required=False)
+    record_key = forms.CharField(label=_("Record"), required=False, max_length=64,
+                                 help_text=_("Its number, e.g. 42 for E-000042."))
+    ends_on = OperatorDateField(
+        label=_("Ends on"), required=False, allow_future=True,
+        help_text=_("The last day it holds. Empty: until someone lifts it."))
+
+    PERSON_FIELDS = ("email", "phone", "visitor_id")
+
+    def __init__(self, *args, stores: list[tuple[str, str]], **kwargs):
+        from privet.retention.models import HoldReason, HoldScope
+
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = HoldScope.choices
+        self.fields["reason"].choices = HoldReason.choices
+        self.fields["target"].choices = [("", _("Choose a store")), *stores]
+        self.fields["ends_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+    def clean(self) -> dict:
+        from privet.retention.models import HoldScope
+
+        data = super().clean()
+        scope = data.get("scope")
+        if scope == HoldScope.PERSON and not any(data.get(f) for f in self.PERSON_FIELDS):
+            if not any(f in self.errors for f in self.PERSON_FIELDS):
+                self.add_error("email", _("Name the person by an email, a phone number or a "
+                                          "visitor id."))
+        elif scope == HoldScope.CLIENT and not data.get("client"):
+            self.add_error("client", _("Name the client whose records to hold."))
+        elif scope == HoldScope.RECORD:
+            if not data.get("target") and "target" not in self.errors:
+                self.add_error("target", _("Choose the store that holds the record."))
+            if not data.get("record_key"):
+                self.add_error("record_key", _("Give the record's number."))
+        ends_on = data.get("ends_on")
+        if ends_on and ends_on < timezone.localdate():
+            self.add_error("ends_on", _("The end date has passed: a hold that ended protects "
+                                        "nothing."))
+        return data
+
+
+class LiftHoldForm(AriaFormMixin, forms.Form):
+    note = forms.CharField(label=_("Why it is lifted"), required=False,
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

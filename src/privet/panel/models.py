@@ -22,6 +22,7 @@ class PanelAccess(models.Model):
             ("pause_rights", "Pause and resume the processing of rights requests"),
             ("view_audit", "See the audit log and policy versions"),
             ("manage_users", "Manage operator accounts and use the Django admin"),
+            ("hold_records", "Place and lift legal holds and run the retention sweeper"),
         ]
 
     def __str__(self) -> str:

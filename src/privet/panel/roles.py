@@ -11,6 +11,7 @@ work_enquiries                yes         yes              yes
 work_rights                   yes         yes              yes
 pause_rights                  no          yes              yes
 view_audit                    no           yes              yes
+hold_records                  no           yes              yes
 manage_users (Django admin)   no           no                yes
 ============================  ==========  ===============  =============
 
@@ -19,6 +20,9 @@ is the company's duty, not one person's, and a colleague must be able to pick up
 assigning says who is reminded. Pausing the processing of every request (``pause_rights``) stops
 the engine for everyone, so it is the privacy officer's and the administrator's call: they
 answer for the company's handling of personal data, and an operator who sees an error asks them.
+So are legal holds and running the retention sweeper at once (``hold_records``): a hold keeps
+records past what the policy promises, and lifting one lets them expire for good; every role
+may see the retention pages.
 
 Administrators also hold the model permissions the Django admin needs to manage accounts,
 second factors and lockouts (``ADMIN_MODEL_PERMISSIONS``).
@@ -38,6 +42,7 @@ WORK_RIGHTS = "panel.work_rights"
 PAUSE_RIGHTS = "panel.pause_rights"
 VIEW_AUDIT = "panel.view_audit"
 MANAGE_USERS = "panel.manage_users"
+HOLD_RECORDS = "panel.hold_records"
 
 ROLE_LABELS = {
     OPERATOR: _("Operator"),
@@ -49,6 +54,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     PRIVACY_OFFICER: [WORK_ENQUIRIES, WORK_RIGHTS, PAUSE_RIGHTS, VIEW_AUDIT],
     ADMINISTRATOR: [WORK_ENQUIRIES, WORK_RIGHTS, PAUSE_RIGHTS, VIEW_AUDIT, MANAGE_USERS],
 }
+# Legal holds and "Run now" on the retention page (issue 11).
+ROLE_PERMISSIONS[PRIVACY_OFFICER].append(HOLD_RECORDS)
+ROLE_PERMISSIONS[ADMINISTRATOR].append(HOLD_RECORDS)
 # app_label -> actions on all of that app's models (for the Django admin), administrators only.
 ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auth": ("add", "change", "delete", "view"),

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import audit, auth, consent, dashboard, enquiries, outbox, policy, rights, security
+from .views import (
+    audit,
+    auth,
+    consent,
+    dashboard,
+    enquiries,
+    outbox,
+    policy,
+    retention,
+    rights,
+    security,
+)
 
 app_name = "panel"
 urlpatterns = [
@@ -23,6 +34,14 @@ urlpatterns = [
     path("rights/resume/", rights.rights_resume, name="rights-resume"),
     path("rights/<int:pk>/", rights.rights_request, name="rights-request"),
     path("rights/<int:pk>/<str:action>/", rights.rights_action, name="rights-action"),
+    path("retention/", retention.retention, name="retention"),
+    path("retention/plan/", retention.retention_plan, name="retention-plan"),
+    path("retention/run/", retention.retention_run_now, name="retention-run-now"),
+    path("retention/runs/<int:pk>/", retention.retention_run, name="retention-run"),
+    path("retention/holds/", retention.hold_list, name="retention-holds"),
+    path("retention/holds/new/", retention.hold_new, name="retention-hold-new"),
+    path("retention/holds/<int:pk>/", retention.hold_detail, name="retention-hold"),
+    path("retention/holds/<int:pk>/lift/", retention.hold_lift, name="retention-hold-lift"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from privet.registry import registry
+
 from .schema import PERIOD_RE, Declaration, RetentionRule
 
 TRIGGERS = {
@@ -31,6 +33,13 @@ TRIGGERS = {
         "pl": "od końca roku obrotowego, którego dotyczą",
     },
     "account_closed": {"en": "after the account is closed", "pl": "od zamknięcia konta"},
+}
+# What happens to a rule's records when it runs out, by its retention targets' ``method``.
+EXPIRY = {
+    ("delete",): {"en": "then deleted", "pl": "następnie usuwane"},
+    ("anonymise",): {"en": "then anonymised", "pl": "następnie anonimizowane"},
+    ("anonymise", "delete"): {"en": "then deleted or anonymised",
+                              "pl": "następnie usuwane lub anonimizowane"},
 }
 YEAR_END = {
     "en": ", counted to the end of that calendar year",
@@ -100,6 +109,15 @@ def describe_rule(rule: RetentionRule, lang: str) -> str:
     """E.g. '6 years after the contract ends, counted to the end of that calendar year'."""
     text = f"{describe_period(rule.period, lang)} {TRIGGERS[rule.after][lang]}"
     return text + (YEAR_END[lang] if rule.until_year_end else "")
+
+
+def describe_expiry(rule: RetentionRule, lang: str) -> str:
+    """What happens when ``rule`` runs out, as the retention targets that enforce it do it
+    ("then deleted"); empty for a rule no target enforces (the data is kept outside Privet, or
+    its app is not installed), so the page promises only what Privet itself does."""
+    methods = tuple(sorted({t.method for t in registry.targets_for(
+        category=rule.category, purpose=rule.purpose, trigger=rule.after)}))
+    return EXPIRY[methods][lang] if methods else ""
 
 
 HOST_PREFIXES = ("__Host-", "__Secure-")
@@ -193,6 +211,7 @@ def policy_context(decl: Declaration, lang: str) -> dict[str, Any]:
                 "category": cats[r.category].label.get(lang),
                 "purpose": purposes[r.purpose].label.get(lang),
                 "period": describe_rule(r, lang),
+                "expiry": describe_expiry(r, lang),
                 "ground": r.legal_ground.get(lang),
             }
             for r in decl.retention

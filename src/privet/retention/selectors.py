@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.urls import NoReverseMatch, reverse
 
-from .models import LegalHold, RetentionRun
+from privet.registry import registry
+
+from . import engine, holds
+from .models import HoldScope, LegalHold, RetentionRun
 
 
 def run_reference(pk: int | str) -> str:
@@ -43,3 +47,71 @@ def recent_runs(limit: int = 20) -> QuerySet[RetentionRun]:
 
 def last_run() -> RetentionRun | None:
     return RetentionRun.objects.order_by("-started_at").first()
+
+
+# --- the panel's pages ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kept:
+    """What one hold keeps in one store now: ``records`` of them, or ``None`` where the store
+    cannot be held that way (no person or client to find records by)."""
+
+    target: str
+    records: int | None
+
+
+def records_kept_by(hold: LegalHold) -> list[Kept]:
+    """Per store, the records ``hold`` keeps now (whether or not their time has come): what an
+    operator checks before lifting it. An ended hold keeps nothing."""
+    if hold.scope == HoldScope.RECORD:
+        found = registry.targets.get(hold.target)
+        candidates = [found] if found is not None else []
+    else:
+        candidates = sorted(registry.targets.values(), key=lambda t: t.name)
+    kept = []
+    for target in candidates:
+        if hold.scope not in holds.holdable(target):
+            kept.append(Kept(target.name, None))
+            continue
+        q = holds.held_q(replace(target, held=None), [hold]) if hold.is_active() else None
+        kept.append(Kept(target.name, target.objects().filter(q).count() if q is not None else 0))
+    return kept
+
+
+def target_of(record: Model) -> str | None:
+    """The store (retention target) that holds ``record`` now, for a hold on it."""
+    for name, target in sorted(registry.targets.items()):
+        if target.model is type(record) and target.objects().filter(pk=record.pk).exists():
+            return name
+    return None
+
+
+def search_holds(*, state: str = "active") -> QuerySet[LegalHold]:
+    """Holds, newest first: ``active`` (in force today), ``ended`` (lifted, or past their end
+    date) or any other value for all."""
+    active = holds.active_holds()
+    if state == "active":
+        return active.select_related("placed_by", "lifted_by")
+    everything = LegalHold.objects.select_related("placed_by", "lifted_by")
+    return everything.exclude(pk__in=active.values("pk")) if state == "ended" else everything
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The dashboard's retention card."""
+
+    last_run: RetentionRun | None
+    last_expired: int  # by the last run
+    active_holds: int
+    expiring: int | None  # in the next ``days``; ``None`` with no policy published
+    days: int
+
+
+def summary(days: int = 30) -> Summary:
+    try:
+        expiring: int | None = sum(p.expired for p in engine.upcoming(days=days))
+    except engine.NoPolicy:
+        expiring = None
+    run = last_run()
+    return Summary(run, run.total("expired") if run else 0, holds.active_holds().count(),
+                   expiring, days)

@@ -80,6 +80,9 @@ ENGLISH = [
     "Assign", "Refuse", "Processing", "days left", "overdue by", "Contact details",
     "rights.logged", "rights.verified", "rights.extended", "contact_details",
     "after the contract ends", "Reason", "Ground", "Why",
+    # the retention pages (issue 11)
+    "Retention", "Legal holds", "Run now", "Dry run", "Expired", "Held", "deleted", "Store",
+    "Completed with errors", "A claim or a dispute", "A tax audit", "One record",
 ]
 ENGLISH_RE = re.compile("|".join(
     (r"(?<![\w.:-])" if p[0].isalnum() else "") + re.escape(p) + (r"(?![\w-])" if p[-1].isalnum() else "")
@@ -222,12 +225,33 @@ def rights_pages() -> list[str]:
             *(f"/panel/rights/{r.pk}/" for r in (erasure, rectification, waiting, failed, done))]
 
 
+def retention_pages(enquiry) -> list[str]:
+    """A finished run, a run with an error, holds on a person and on a record, one lifted."""
+    from privet.retention import engine, holds
+    from privet.retention.models import RetentionRun
+
+    run = engine.sweep()
+    failed = RetentionRun.objects.create(actor="system:retention", status="failed",
+                                         errors=[{"target": "consent.receipts",
+                                                  "error": "OperationalError"}])
+    person = holds.place_hold(scope="person", reason="claim", email="anna@example.com",
+                              note="Sprawa 12/2026", actor="test")
+    record = holds.place_hold(scope="record", reason="tax_audit", record_key=str(enquiry.pk),
+                              target="enquiries.without_offer", actor="test")
+    holds.lift_hold(hold=record, actor="test", note="Kontrola zakończona.")
+    return ["/panel/retention/", "/panel/retention/plan/", f"/panel/retention/runs/{run.pk}/",
+            f"/panel/retention/runs/{failed.pk}/", "/panel/retention/holds/",
+            "/panel/retention/holds/?state=all", "/panel/retention/holds/new/",
+            f"/panel/retention/holds/new/?enquiry={enquiry.pk}",
+            f"/panel/retention/holds/{person.pk}/", f"/panel/retention/holds/{record.pk}/"]
+
+
 def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client, demo_like):
     pages = ["/panel/", "/panel/enquiries/", "/panel/enquiries/?mail=unsent", "/panel/enquiries/new/",
              f"/panel/enquiries/{demo_like.pk}/", "/panel/audit/",
              "/panel/audit/?action=enquiry.mail_not_sent", "/panel/consent/",
              f"/panel/consent/?visitor={VISITOR}", "/panel/security/",
-             "/panel/security/?kind=sign_in_failed", *rights_pages(),
+             "/panel/security/?kind=sign_in_failed", *rights_pages(), *retention_pages(demo_like),
              *admin_pages()]
     found = {}
     for url in pages:

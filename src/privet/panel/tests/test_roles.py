@@ -22,7 +22,9 @@ def test_migrate_creates_the_three_roles_with_their_permissions():
     }
     assert perms[OPERATOR] == {"panel.work_enquiries", "panel.work_rights"}
     assert perms[PRIVACY_OFFICER] == {"panel.work_enquiries", "panel.work_rights",
-                                      "panel.pause_rights", "panel.view_audit"}
+                                      "panel.pause_rights", "panel.view_audit",
+                                      "panel.hold_records"}
+    assert "panel.hold_records" in perms[ADMINISTRATOR]
     assert {"panel.manage_users", "auth.change_user", "otp_totp.delete_totpdevice",
             "axes.delete_accessattempt", "audit.view_auditevent"} <= perms[ADMINISTRATOR]
     assert "audit.change_auditevent" not in perms[ADMINISTRATOR]

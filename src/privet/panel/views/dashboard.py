@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
 from privet.enquiries.selectors import mail_needing_attention, open_enquiries, status_counts
+from privet.retention.selectors import summary as retention_summary
 from privet.rights.selectors import deadline_counts
 
 from ..access import panel_view
@@ -19,7 +20,6 @@ from ..roles import WORK_RIGHTS, can
 DASHBOARD_OPEN_LIMIT = 8
 CONSENT_WINDOW_DAYS = 7
 UPCOMING = (
-    (_("Retention runs"), _("Arrives with the retention engine: the last run and what it removed.")),
     (_("Integrations"), _("Arrives with client integrations: authorisations, scopes and sync health.")),
 )
 
@@ -43,5 +43,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "unsent_mail": list(unsent[:DASHBOARD_OPEN_LIMIT]),
         "unsent_total": unsent.count(),
         "upcoming": UPCOMING,
+        "retention": retention_summary(days=30),
         "rights": deadline_counts() if can(request.user, WORK_RIGHTS) else None,
     })

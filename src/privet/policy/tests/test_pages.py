@@ -172,3 +172,34 @@ def test_security_headers_on_public_pages(published, client, path):
     assert "frame-ancestors 'none'" in csp
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_retention_table_says_what_happens_when_a_rule_runs_out(published, client,
+                                                                     monkeypatch):
+    """Per rule, from the method of the retention targets that enforce it; a rule no target
+    enforces (invoices, kept in the accounting system) says nothing more."""
+    from dataclasses import replace
+
+    from privet.registry import registry
+
+    rows = {tuple(td.strip() for td in re.findall(r"<td[^>]*>(.*?)</td>", row))
+            for row in re.findall(r"<tr>(.*?)</tr>", client.get("/privacy/").content.decode(),
+                                  flags=re.S)}
+    periods = {row[:2]: row[2] for row in rows if len(row) == 4}
+    assert periods[("Contact details", "Responding to enquiries")] == (
+        "12 months after the enquiry is closed without a contract, then deleted")
+    accounting = [p for (data, purpose), p in periods.items() if "financial year" in p]
+    assert accounting and not any("deleted" in p or "anonymised" in p for p in accounting)
+
+    projects = registry.targets["enquiries.projects"]
+    monkeypatch.setitem(registry.targets, projects.name, replace(projects, method="anonymise"))
+    english = text_of(client.get("/privacy/"))
+    assert ("6 years after the contract ends, counted to the end of that calendar year, "
+            "then anonymised") in english
+    offers = registry.targets["enquiries.offers"]
+    monkeypatch.setitem(registry.targets, "enquiries.offers.copy", replace(offers, method="anonymise"))
+    assert ("12 months after the enquiry is closed without a contract, then deleted or "
+            "anonymised") in text_of(client.get("/privacy/"))  # one target deletes, one anonymises
+    polish = text_of(client.get("/pl/polityka-prywatnosci/"))
+    assert "6 lat od zakończenia umowy, z końcem roku kalendarzowego, następnie anonimizowane" in polish
+    assert "12 miesięcy od zamknięcia zapytania bez zawarcia umowy, następnie usuwane" in polish
