@@ -9,10 +9,11 @@ Art. 18) or an active legal hold (:mod:`.holds`) keeps are skipped and counted a
 How a run goes (:func:`sweep`), after Zulip's retention (README, "Retention"):
 
 1. Holds whose end date passed are released (:func:`.holds.release_ended`).
-2. Per target, on PostgreSQL, a monthly partition (:attr:`RetentionTarget.partitions`) whose
-   last instant has expired under every rule, that holds no held record and nothing outside the
-   target's scope, is detached and dropped: one statement for the month, one audit event.
-3. Then the target's remaining candidates (a conservative SQL bound, :meth:`candidates`) are read
+2. On PostgreSQL, a monthly partition (:attr:`RetentionTarget.partitions`) whose last instant
+   has expired under the rules of every target sharing its table, and that holds no held
+   record, is detached and dropped: one statement for the month, one audit event
+   (:func:`_drop_partitions`).
+3. Then each target's remaining candidates (a conservative SQL bound, :meth:`candidates`) are read
    in primary-key order, ``LIMIT`` without ``OFFSET`` from the run's cursor, a batch at a time.
    Each batch is one transaction: the target's ``expire`` removes the expired, unheld records
    and writes one audit event for the batch; the run record's counts and cursor move in the same
