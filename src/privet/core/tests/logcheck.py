@@ -39,7 +39,8 @@ _TOKENS = [
     re.compile(r"(?<![\w.:-])[\w.-]+(?::[0-9A-Za-z]{1,10})?:[\w-]{43}(?![\w-])"),  # Django signing
     re.compile(r"gAAAAA[\w=-]{20,}"),  # Fernet
     re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\."),  # JWT
-    re.compile(r"(?i)\b(?:bearer|basic)\s+(?!\[redacted\])[\w.~+/=-]{8,}"),  # Authorization
+    # Authorization: a scheme, then a credential (which has a digit or a sign, unlike prose)
+    re.compile(r"(?i)\b(?:bearer|basic|digest)\s+(?=[\w.~+/=-]*[\d_.~+/=-])[\w.~+/=-]{8,}"),
 ]
 
 

@@ -206,7 +206,8 @@ def test_the_format_follows_the_demo_and_the_setting(monkeypatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        assert importlib.reload(privet.settings).PRIVET_LOG_FORMAT == expected, env
+        chosen = importlib.reload(privet.settings).PRIVET_LOG_FORMAT
+        assert chosen == expected, env
     monkeypatch.undo()
     importlib.reload(privet.settings)
 
@@ -230,7 +231,7 @@ def test_gunicorn_s_error_log_is_redacted_and_formatted_like_the_rest(capsys):
             if getattr(handler, "_gunicorn", False):
                 logger.error_log.removeHandler(handler)
     events = json_lines(capsys.readouterr().err)
-    assert [e["event"] for e in events][0] == "Listening at: http://127.0.0.1:8123 (1)"
+    assert events[0]["event"] == "Listening at: http://127.0.0.1:8123 (1)"
     assert events[1]["event"].startswith("Invalid request from ip=ip-ref:")
     assert events[1]["event"].endswith(": bad header [email]")
     assert events[2]["event"] == "Reloaded" and len(events) == 3

@@ -17,7 +17,8 @@ from privet.core.tests.logcheck import leaks_in, masked
     ("token .eJyrVkrOz0vOT8lMz0vOT8lMz0vOTwGiWiPlDnN1dJ1wg7aGwBg:1tAbCd:"
      "q3Zy_abcdefghijklmnopqrstuvwxyz0123456789AB", ["token"]),
     ("archive gAAAAABnQx1k2abcdefghijklmnopqrstuvwxyz", ["token"]),
-    ("Authorization: Bearer abcdefghijkl", ["token"]),
+    ("Authorization: Bearer abc.def-123", ["token"]),
+    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", ["token"]),
 ])
 def test_a_leak_is_found(line, kinds):
     assert sorted({kind for _, _, kind in leaks_in(line)}) == kinds
@@ -29,6 +30,7 @@ def test_a_leak_is_found(line, kinds):
     '{"timestamp": "2026-12-02T06:03:02.713492Z", "event": "Starting gunicorn 23.0.1"}',
     "Authorization: Bearer [redacted]",
     "sha256:" + "ab" * 32,
+    "browser information, operating system and basic technical logs",
 ])
 def test_what_is_not_a_leak_passes(line):
     assert leaks_in(line) == []
