@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+# No log line of the session carries an email, a raw IP address or a token (the run fails).
+pytest_plugins = ["privet.core.tests.logcheck", "pytester"]
+
 ON_CI = os.environ.get("CI") == "true"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

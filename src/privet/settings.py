@@ -436,13 +436,23 @@ CACHES["consent"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                      "LOCATION": "privet-consent-rate"}
 PRIVET_CONSENT_SITE = os.environ.get("PRIVET_CONSENT_SITE", "privet")
 
+# --- Application logs (privet.core.applog): JSON lines in production, readable lines in the demo
+# and in development; PRIVET_LOG_FORMAT=json|console chooses. Every handler redacts emails, tokens,
+# secrets and client addresses (privet.core.redact). Django's own "django" and "django.server"
+# loggers lose the handlers of its default configuration (a console copy without the filter, and
+# mail to ADMINS, which Privet does not set) and log through the root's.
+PRIVET_LOG_FORMAT = os.environ.get("PRIVET_LOG_FORMAT") or ("console" if (DEMO or DEBUG) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "privet.core.redact.RedactFilter"}},
+    "formatters": {"privet": {"()": "privet.core.applog.formatter", "style": PRIVET_LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "privet",
+                             "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("PRIVET_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
     },

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from privet.core.tests.cluster import privet_env
+from privet.core.tests.logcheck import scan_output
 from privet.core.tests.test_cli import free_port, wait_for_http
 
 
@@ -52,7 +53,8 @@ def served(private_postgres, private_database, tmp_path):
         yield base, server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        output, _ = server.communicate(timeout=30)
+        scan_output(output, "privet serve")
 
 
 def test_a_receipt_during_a_database_restart_is_a_503_to_send_again_never_a_500(

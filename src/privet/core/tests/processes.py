@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from privet.core.tests.logcheck import scan_file_at_end
+
 SUBMIT = """
 import sys
 import django
@@ -24,7 +26,9 @@ for n in range(first, first + count):
 
 def start_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
     """``privet worker`` (checking an empty queue every 0.1 s, starting at once, the system checks
-    left to the test suite), its output appended to ``log``."""
+    left to the test suite), its output appended to ``log`` (which the suite's log check reads at
+    the end)."""
+    scan_file_at_end(log, "privet worker")
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "privet", "worker", "--interval", "0.1",
                                  "--no-startup-delay", "--skip-checks", *args], env=env,

@@ -11,6 +11,8 @@ import urllib.request
 
 import pytest
 
+from privet.core.tests.logcheck import scan_output
+
 
 @pytest.fixture
 def env(tmp_path):
@@ -102,6 +104,7 @@ def test_demo_serves_through_gunicorn_and_stops_cleanly_on_ctrl_c(env):
         assert b"--accent" in css  # static files through whitenoise
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         output, _ = proc.communicate(timeout=30)
+        scan_output(output, "privet demo")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -169,6 +172,7 @@ def test_demo_mail_links_point_at_the_address_it_serves_and_the_operator_is_told
         mails = read_outbox(tmp_path / "data" / "outbox", 2, proc)
         os.killpg(proc.pid, signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
+        scan_output(output, "privet demo")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

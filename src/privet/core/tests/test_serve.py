@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from .logcheck import scan_file_at_end
 from .test_cli import free_port, wait_for_http
 
 # The test's connections come from this loopback address (not the server's own 127.0.0.1), so
@@ -66,6 +67,7 @@ def server(tmp_path_factory):
         assert done.returncode == 0, done.stderr
     port = free_port()
     log = tmp / "serve.log"
+    scan_file_at_end(log, "privet serve")
     with log.open("wb") as out:
         proc = subprocess.Popen([*privet, "serve", f"127.0.0.1:{port}", "--workers", "1",
                                  "--threads", "2", "--skip-collectstatic"],

@@ -30,6 +30,7 @@ from django_tasks_db.models import DBTaskResult
 from privet.audit.models import AuditEvent
 from privet.audit.selectors import verify_chain
 from privet.consent.models import ConsentReceipt
+from privet.core.tests.logcheck import scan_file_at_end
 from privet.enquiries.models import Enquiry, EnquiryNote, EnquiryStatusChange
 from privet.rights import engine
 from privet.rights.models import (
@@ -112,6 +113,7 @@ class Zygote:
     """The process that forks workers (:mod:`.killer`)."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
+        scan_file_at_end(log, "privet worker (erasure faults)")
         self.out = log.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "privet.rights.tests.killer"],
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
