@@ -292,7 +292,8 @@ def main(args) -> bool:
             # warm up: workers, their connections, the policy in memory
             load.round(server, PAGE, min(1.0, seconds))
         print(f"{clients} client processes (keep-alive), gunicorn 2 workers x 4 threads per server, "
-              f"PostgreSQL; page GET {PAGE}; {rounds} x {seconds:g}s rounds per arm", flush=True)
+              f"PostgreSQL; page GET {PAGE}; {rounds} x {seconds:g}s rounds per arm; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
         ceiling = load.round(without_log, HEALTH, seconds)
         show("client ceiling (health)", ceiling)
         results = []
@@ -327,6 +328,8 @@ def main(args) -> bool:
           f"(medians; client ceiling {ceiling['rate']:.0f} req/s on {HEALTH})")
     print(f"server CPU per request: with {server_us['with']:.0f} us, without "
           f"{server_us['without']:.0f} us ({server_us['with'] - server_us['without']:+.0f} us)")
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine widens the "
+          f"rounds' range)")
     print(f"throughput ratio with/without: median {ratio:.3f} (rounds {min(ratios):.3f}.."
           f"{max(ratios):.3f}; goal >= {GOAL}): {'goal met' if met else 'GOAL MISSED'}")
     lost = with_log.answered - records
