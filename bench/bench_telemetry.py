@@ -52,6 +52,7 @@ import http.client
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -318,6 +319,7 @@ def main(args) -> bool:
         finally:
             pg(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
+    shutil.rmtree(data, ignore_errors=True)  # kept only when a server failed (its log is there)
     ratios = [w / wo for w, wo in zip(rates["with"], rates["without"], strict=True)]
     ratio = statistics.median(ratios)
     with_rate, without_rate = statistics.median(rates["with"]), statistics.median(rates["without"])
