@@ -164,6 +164,23 @@ DETAIL_LABELS = {
     "version": pgettext_lazy("audit detail", "version"),
     "was": pgettext_lazy("audit detail", "before"),
     "with_reason": pgettext_lazy("audit detail", "with a reason"),
+    "batches": pgettext_lazy("audit detail", "batches"),
+    "deferred": pgettext_lazy("audit detail", "waiting for their month"),
+    "ends_on": pgettext_lazy("audit detail", "ends on"),
+    "errors": pgettext_lazy("audit detail", "errors"),
+    "expired": pgettext_lazy("audit detail", "expired"),
+    "for_client": pgettext_lazy("audit detail", "client"),
+    "held": pgettext_lazy("audit detail", "kept by holds"),
+    "hold": pgettext_lazy("audit detail", "legal hold"),
+    "partition": pgettext_lazy("audit detail", "partition"),
+    "partitions": pgettext_lazy("audit detail", "partitions"),
+    "reason": pgettext_lazy("audit detail", "reason"),
+    "record": pgettext_lazy("audit detail", "record"),
+    "records": pgettext_lazy("audit detail", "records"),
+    "rules": pgettext_lazy("audit detail", "rules"),
+    "run": pgettext_lazy("audit detail", "retention run"),
+    "scope": pgettext_lazy("audit detail", "holds"),
+    "store": pgettext_lazy("audit detail", "store"),
 }
 
 

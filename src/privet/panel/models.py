@@ -38,8 +38,8 @@ class ClosedAccount(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 primary_key=True, related_name="closure")
-    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
-    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed on"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("anonymised on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("closed staff account")

@@ -11,12 +11,16 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from privet.audit import links
+        from privet.audit.actions import ACTION_LABELS, register_values
         from privet.core import schedule
 
         from . import tasks
-        from .models import LegalHold, RetentionRun
+        from .models import HoldReason, HoldScope, LegalHold, RetentionRun
         from .selectors import hold_reference, hold_url, run_reference, run_url
 
+        holds_actions = [a for a in ACTION_LABELS if a.startswith("retention.hold")]
+        register_values(actions=holds_actions, key="scope", labels=dict(HoldScope.choices))
+        register_values(actions=holds_actions, key="reason", labels=dict(HoldReason.choices))
         links.register(RetentionRun, url_for=run_url, name=run_reference)
         links.register(LegalHold, url_for=hold_url, name=hold_reference)
         # Daily on whichever worker is up (privet.core.schedule): `privet demo` runs it too.

@@ -100,6 +100,19 @@ def select_targets(declaration: Declaration, rules: Iterable[str] = ()) -> list[
                    for r in t.rules(declaration) for w in wanted)]
 
 
+def unenforced(rules: Iterable[str]) -> dict[str, str]:
+    """Of the named rules, those no store enforces, with the reason registered for each
+    (``{"configuration_data/delivery/contract_end": "no app that stores it..."}``)."""
+    declaration, _ = _policy()
+    wanted = [w.strip().strip("/") for w in rules if w.strip()]
+    reasons = {f"{r.category}/{r.purpose}/{r.trigger}": r.reason
+               for r in registry.rules_without_target}
+    return {rule_name(r): reasons.get(rule_name(r), "")
+            for r in declaration.retention
+            if any(rule_name(r) == w or rule_name(r).startswith(w + "/") for w in wanted)
+            and not registry.targets_for(category=r.category, purpose=r.purpose, trigger=r.after)}
+
+
 def deciding(target: RetentionTarget, record: Model,
              rules: list[RetentionRule]) -> tuple[datetime, RetentionRule] | None:
     """When ``record`` expires and the rule that decides it (the latest), or ``None`` while a

@@ -11,6 +11,7 @@ keyed pseudonym, so a hold holds contact details no longer than it holds records
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -62,7 +63,10 @@ def held_q(target: RetentionTarget, holds: list[LegalHold]) -> Q | None:
     """The records of ``target`` that its own rule (restriction) or an active hold keeps, as
     one filter; ``None`` when nothing keeps any."""
     parts = [target.held] if target.held is not None else []
-    keys = [h.record_key for h in holds if h.scope == HoldScope.RECORD and h.target == target.name]
+    # A record hold names the store it was placed in, but holds the record wherever it is now:
+    # an enquiry that got an offer moves from one store of enquiries to another.
+    keys = [h.record_key for h in holds if h.scope == HoldScope.RECORD
+            and getattr(registry.targets.get(h.target), "model", None) is target.model]
     if keys:
         parts.append(Q(pk__in=keys))
     if target.subject is not None:
@@ -120,7 +124,7 @@ def place_hold(*, scope: str, reason: str, actor: Actor, note: str = "", email: 
     if reason not in HoldReason.values:
         raise InvalidHold(f"Unknown reason {reason!r}: one of {', '.join(HoldReason.values)}.")
     email, phone, visitor_id = email.strip(), phone.strip(), visitor_id.strip()
-    client, target, record_key = client.strip(), target.strip(), record_key.strip()
+    client, target, record_key = client.strip(), target.strip(), record_key_of(record_key)
     if ends_on is not None and ends_on < timezone.localdate():
         raise InvalidHold("The end date has passed: a hold that ended protects nothing.")
     if scope == HoldScope.PERSON:
@@ -150,10 +154,21 @@ def place_hold(*, scope: str, reason: str, actor: Actor, note: str = "", email: 
     return hold
 
 
+_REFERENCE = re.compile(r"^[A-Za-z]{1,4}-0*(\d+)$")
+
+
+def record_key_of(typed: str) -> str:
+    """The key of a record as an operator may type it: ``42``, or the reference the panel shows
+    (``E-000042``, ``R-000042``)."""
+    typed = typed.strip()
+    match = _REFERENCE.match(typed)
+    return match[1] if match else typed
+
+
 def _record_exists(target: RetentionTarget, key: str) -> bool:
     try:
         with transaction.atomic():  # a refused key must not break the caller's transaction
-            return target.objects().filter(pk=key).exists()
+            return target.model._default_manager.filter(pk=key).exists()
     except (ValueError, TypeError, ValidationError, DataError):  # not a key of that type
         return False
 

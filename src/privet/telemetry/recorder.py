@@ -4,7 +4,7 @@ bulk, off the request's path.
 A request only appends a small tuple to a list (under a lock held for that append). A writer
 thread, started with the first record a process makes, writes what has gathered every
 ``PRIVET_TELEMETRY_FLUSH_SECONDS`` (1 s) or as soon as ``PRIVET_TELEMETRY_BATCH`` records wait,
-in one ``bulk_create`` per batch; it is also where each address becomes its network and
+in one statement per batch (COPY on PostgreSQL); it is also where each address becomes its network and
 pseudonym (:mod:`.pseudonyms`), so even the day's first record costs the request no query.
 At a normal exit (the interpreter's ``atexit``, gunicorn's ``worker_exit``) what is left is
 written, so a graceful restart loses nothing.
@@ -20,6 +20,7 @@ rest on demand.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -33,6 +34,8 @@ from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
+    connections,
+    router,
     transaction,
 )
 
@@ -60,15 +63,56 @@ class Entry:
     os_family: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
-    def record(self) -> TechnicalRecord:
-        """The row to store: the address replaced by its network and the day's pseudonym."""
+    def record(self, client: tuple[str, str] | None = None) -> TechnicalRecord:
+        """The row to store: the address replaced by its network and the day's pseudonym
+        (``client``, when the batch already worked them out for this address and day)."""
+        network, pseudonym = client or _client(self.ip, pseudonyms.local_day(self.at))
         return TechnicalRecord(
             at=self.at, kind=self.kind, method=self.method, route=self.route, status=self.status,
             duration_ms=self.duration_ms, user_agent_family=self.user_agent_family,
-            os_family=self.os_family, network=pseudonyms.network(self.ip),
-            pseudonym=pseudonyms.pseudonym(self.ip, pseudonyms.local_day(self.at)),
+            os_family=self.os_family, network=network, pseudonym=pseudonym,
             details=self.details,
         )
+
+
+def _client(ip: str, day) -> tuple[str, str]:
+    return pseudonyms.network(ip), pseudonyms.pseudonym(ip, day)
+
+
+def _records(batch: list[Entry]) -> list[TechnicalRecord]:
+    """The rows of a batch; each address's network and pseudonym worked out once per day (a
+    client makes many requests, and the HMAC is most of a record's cost)."""
+    clients: dict[tuple[str, Any], tuple[str, str]] = {}
+    rows = []
+    for entry in batch:
+        key = (entry.ip, pseudonyms.local_day(entry.at))
+        if key not in clients:
+            clients[key] = _client(*key)
+        rows.append(entry.record(clients[key]))
+    return rows
+
+
+COPY_COLUMNS = ("at", "kind", "method", "route", "status", "duration_ms", "user_agent_family",
+                "os_family", "network", "pseudonym", "details")
+
+
+def _insert(rows: list[TechnicalRecord]) -> None:
+    """One statement for the batch: COPY on PostgreSQL (a fifth of an INSERT's cost per row),
+    ``bulk_create`` elsewhere."""
+    connection = connections[router.db_for_write(TechnicalRecord)]
+    if connection.vendor != "postgresql":
+        TechnicalRecord.objects.bulk_create(rows)
+        return
+    sql = f'COPY "{TechnicalRecord._meta.db_table}" ({", ".join(COPY_COLUMNS)}) FROM STDIN'
+    # psycopg's own cursor (Django's has no COPY), its errors turned into Django's as usual.
+    with connection.wrap_database_errors, connection.cursor() as cursor, \
+            cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row((row.at, row.kind, row.method, row.route, row.status,
+                            row.duration_ms, row.user_agent_family, row.os_family, row.network,
+                            row.pseudonym, json.dumps(row.details)))
+    if connection.queries_logged:  # debug tooling and tests see the statement like any other
+        connection.queries_log.append({"sql": f"{sql} -- {len(rows)} rows", "time": "0.000"})
 
 
 class Recorder:
@@ -125,7 +169,7 @@ class Recorder:
                     # Its own transaction (a savepoint when called inside one): a failed write
                     # leaves a caller's transaction usable.
                     with transaction.atomic():
-                        TechnicalRecord.objects.bulk_create([entry.record() for entry in batch])
+                        _insert(_records(batch))
                 except (OperationalError, InterfaceError) as exc:
                     with self._lock:
                         self._pending[:0] = batch

@@ -235,3 +235,11 @@ def test_gunicorn_s_error_log_is_redacted_and_formatted_like_the_rest(capsys):
     assert events[1]["event"].startswith("Invalid request from ip=ip-ref:")
     assert events[1]["event"].endswith(": bad header [email]")
     assert events[2]["event"] == "Reloaded" and len(events) == 3
+
+
+def test_a_browser_version_that_looks_like_an_address_is_left_alone():
+    from privet.core.redact import pseudonymise_addresses
+
+    line = "Mozilla/5.0 (X11; Linux x86_64) Chrome/141.0.0.0 Safari/537.36 from 203.0.113.9"
+    out = pseudonymise_addresses(line)
+    assert "Chrome/141.0.0.0" in out and "203.0.113.9" not in out and "ip-ref:" in out

@@ -18,8 +18,8 @@ class Migration(migrations.Migration):
             name='ClosedAccount',
             fields=[
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='closure', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('closed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='closed')),
-                ('anonymised_at', models.DateTimeField(blank=True, null=True, verbose_name='anonymised')),
+                ('closed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='closed on')),
+                ('anonymised_at', models.DateTimeField(blank=True, null=True, verbose_name='anonymised on')),
             ],
             options={
                 'verbose_name': 'closed staff account',

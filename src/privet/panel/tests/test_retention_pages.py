@@ -154,6 +154,9 @@ def test_run_now_queues_the_sweeper_on_the_worker(published, officer_client, set
     [queued] = DBTaskResult.objects.all()
     assert queued.task_path == "privet.retention.tasks.sweep"
     assert Enquiry.objects.filter(pk=old.pk).exists()  # the worker runs it, not the request
+    # The run says who asked for it: its record and its audit event carry the officer.
+    officer = response.wsgi_request.user
+    assert queued.args_kwargs["kwargs"] == {"actor": f"user:{officer.pk}"}
 
 
 def test_the_dashboard_card_shows_the_last_run_holds_and_what_expires_soon(published,
@@ -165,7 +168,7 @@ def test_the_dashboard_card_shows_the_last_run_holds_and_what_expires_soon(publi
     card = text(operator_client.get("/panel/"))
     assert f'href="/panel/retention/runs/{run.pk}/"' in page
     start = card.index("Retention Last run")
-    assert "Completed Expired in it 2 Active legal holds 1 Expiring in the next 30 days 1" \
+    assert "Completed Records it expired 2 Active legal holds 1 Expiring in the next 30 days 1" \
            in card[start:]
     assert "Retention runs" not in card  # no longer "not yet available"
     assert "Integrations" in card

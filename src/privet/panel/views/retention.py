@@ -17,6 +17,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from privet.audit.services import actor_label
 from privet.enquiries.models import Enquiry
 from privet.policy.rendering import policy_context
 from privet.policy.schema import Declaration
@@ -128,7 +129,7 @@ def retention_plan(request: HttpRequest) -> HttpResponse:
 @panel_view(HOLD_RECORDS)
 def retention_run_now(request: HttpRequest) -> HttpResponse:
     """Queue a run on the worker (the run audits itself, batch by batch)."""
-    tasks.sweep.enqueue()
+    tasks.sweep.enqueue(actor=actor_label(request.user))
     messages.success(request, _("A retention run is queued: the worker carries it out. Its "
                                 "record appears below when it starts."))
     return redirect("panel:retention")

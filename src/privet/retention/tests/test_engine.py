@@ -162,3 +162,29 @@ def test_upcoming_lists_what_expires_in_the_next_days(published, closed_enquiry)
     assert plan.expired == 1
     assert plan.first_due == soon.closed_at.astimezone(WARSAW) + timedelta(days=365) or plan.first_due
     assert alive(soon, later) == {soon.pk, later.pk}
+
+
+def test_a_record_hold_keeps_its_record_when_it_moves_to_another_store(published, make_enquiry,
+                                                                         admin_user):
+    """An open enquiry held by its reference keeps the hold after it gets an offer and closes."""
+    from privet.enquiries import services
+
+    now = timezone.now()
+    record = make_enquiry(received=now - timedelta(days=500))
+    hold = holds.place_hold(scope=HoldScope.RECORD, reason=HoldReason.CLAIM, actor=admin_user,
+                            target="enquiries.without_offer", record_key=f"E-{record.pk:06d}")
+    assert hold.record_key == str(record.pk)
+    services.change_status(enquiry=record, to_status="offer", actor="test",
+                           at=now - timedelta(days=450))
+    services.change_status(enquiry=record, to_status="closed", actor="test",
+                           at=now - timedelta(days=400))
+    run = engine.sweep()
+    assert alive(record) == {record.pk}
+    assert run.counts["enquiries.offers"]["held"] == 1
+
+
+def test_naming_a_rule_no_store_enforces_says_so_and_why(published, capsys):
+    call_command("retention", "run", "--dry-run", "--rule", "configuration_data/delivery")
+    out = capsys.readouterr().out
+    assert "configuration_data/delivery/contract_end: no store in Privet enforces it (" in out
+    assert "Dry run: 0 records would expire" in out

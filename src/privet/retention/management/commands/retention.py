@@ -40,6 +40,9 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         quiet = options["verbosity"] == 0
         try:
+            for name, reason in engine.unenforced(rule).items():
+                self.stdout.write(f"{name}: no store in Privet enforces it"
+                                  + (f" ({reason})" if reason else "") + ".")
             if dry_run:
                 return self.dry_run(rule)
             run = self.run(rule, batch_size, quiet)
