@@ -12,6 +12,7 @@ keyed pseudonym, so a hold holds contact details no longer than it holds records
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -89,12 +90,19 @@ def held_q(target: RetentionTarget, holds: list[LegalHold]) -> Q | None:
 
 def held_records(target: RetentionTarget, today: date | None = None) -> QuerySet:
     """Every record of ``target`` that an active hold (not the target's own rule) keeps."""
-    q = held_q(RetentionTarget(**{**target.__dict__, "held": None}),
-               list(active_holds(today)))
+    q = held_q(replace(target, held=None), list(active_holds(today)))
     return target.objects().filter(q) if q is not None else target.objects().none()
 
 
 # --- writes -----------------------------------------------------------------------------------
+
+def holds_keeping(target: RetentionTarget, record_pk: Any) -> list[LegalHold]:
+    """The active holds that keep one record of ``target`` (a query per active hold: few)."""
+    unheld = replace(target, held=None)
+    return [hold for hold in active_holds()
+            if (q := held_q(unheld, [hold])) is not None
+            and target.objects().filter(q, pk=record_pk).exists()]
+
 
 def _details(hold: LegalHold) -> dict[str, Any]:
     details: dict[str, Any] = {"hold": hold.reference, "scope": hold.scope,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from django.db.models import Model, QuerySet
 from django.urls import NoReverseMatch, reverse
 
+from privet.policy.selectors import declaration_in_force
 from privet.registry import registry
 
 from . import engine, holds
@@ -115,3 +117,25 @@ def summary(days: int = 30) -> Summary:
     run = last_run()
     return Summary(run, run.total("expired") if run else 0, holds.active_holds().count(),
                    expiring, days)
+
+
+@dataclass(frozen=True)
+class RecordRetention:
+    """What retention holds for one record: its store, when it expires under the policy in
+    force (``None`` while its trigger is still to come: a project not ended), and the active
+    legal holds that keep it past that."""
+
+    store: str
+    expires_at: datetime | None
+    holds: list[LegalHold]
+
+
+def retention_of(record: Model) -> RecordRetention | None:
+    """For a record's page; ``None`` when no store holds it or no policy is published."""
+    name = target_of(record)
+    declaration = declaration_in_force()
+    if name is None or declaration is None:
+        return None
+    target = registry.targets[name]
+    return RecordRetention(name, engine.expiry_of(target, record, declaration),
+                           holds.holds_keeping(target, record.pk))

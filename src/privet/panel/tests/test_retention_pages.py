@@ -315,3 +315,20 @@ def test_posts_need_the_csrf_token(published, make_operator, settings):
     token = client.get("/panel/retention/").context["csrf_token"]
     assert client.post("/panel/retention/run/", {"csrfmiddlewaretoken": token}).status_code == 302
     assert DBTaskResult.objects.count() == 1
+
+
+def test_an_enquiry_page_says_when_it_is_deleted_and_which_hold_keeps_it(published,
+                                                                         operator_client):
+    enquiry = closed(100)
+    page = text(operator_client.get(f"/panel/enquiries/{enquiry.pk}/"))
+    assert f"Deleted on {due(enquiry)}, under the retention rules of the policy in force." in page
+    assert "Place a legal hold" not in page  # an operator may not place one
+    hold = a_hold(scope=HoldScope.RECORD, target="enquiries.without_offer",
+                  record_key=str(enquiry.pk))
+    page = text(operator_client.get(f"/panel/enquiries/{enquiry.pk}/"))
+    assert f"Kept past that by legal hold {hold.reference} (A claim or a dispute)." in page
+    open_one = enquiry_services.log_enquiry(
+        data={"name": "Jan", "company": "", "email": "jan@example.com", "phone": "",
+              "project_type": "website", "message": "Hello."}, actor="test")
+    page = text(operator_client.get(f"/panel/enquiries/{open_one.pk}/"))
+    assert "its retention period has not started" in page

@@ -17,6 +17,7 @@ from privet.enquiries.errors import InvalidStatusDate
 from privet.enquiries.models import Enquiry, MailKind, Status
 from privet.enquiries.selectors import enquiry_history, search_enquiries
 from privet.errors import PrivetError
+from privet.retention.selectors import retention_of
 
 from ..access import panel_view
 from ..forms import (
@@ -67,6 +68,7 @@ def _detail(request: HttpRequest, enquiry: Enquiry, *, status_form: StatusChange
         "transitions": [Status(s) for s in enquiry.allowed_transitions()],
         "history": enquiry_history(enquiry),
         "note_form": NoteForm(), "status_form": status_form,
+        "retention": retention_of(enquiry),
     }, status=status)
 
 
