@@ -31,16 +31,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgserver import admin, pg_base, reachable  # noqa: E402 (the bench folder is on the path above)
+
 POLICY = ROOT / "src" / "privet" / "policy" / "default_policy.yaml"
 DB_NAME = os.environ.get("PRIVET_BENCH_RETENTION_DB", "privet_bench_retention")
 CHUNK = 50_000  # lines per COPY write
 DROP_GOAL_S = 1.0
 DROP_GOAL_RATIO = 100.0
 DELETE_BATCH = 10_000
-
-
-def pg_base() -> str:
-    return os.environ.get("PRIVET_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
 def main(args) -> bool:
@@ -50,23 +49,6 @@ def main(args) -> bool:
         env.setdefault("PRIVET_BENCH_ENQUIRIES", "100000")
         env.setdefault("PRIVET_BENCH_LOG_ROWS", "1000000")
     return subprocess.run([sys.executable, __file__], env=env).returncode == 0
-
-
-def reachable(base: str) -> str | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(f"{base}/postgres", connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-
-
-def admin(base: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def setup_django(url: str) -> None:

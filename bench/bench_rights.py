@@ -47,6 +47,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgserver import admin, pg_base, reachable  # noqa: E402 (the bench folder is on the path above)
+
 POLICY = ROOT / "src" / "privet" / "policy" / "default_policy.yaml"
 DB_NAME = os.environ.get("PRIVET_BENCH_RIGHTS_DB", "privet_bench_rights")
 RECEIPTS_PER_PERSON = 10  # on average: 1 to 19
@@ -60,10 +63,6 @@ PERSON_TABLES = ("enquiries_enquiry", "enquiries_enquirynote", "enquiries_enquir
                  "rights_rightsrequest")
 
 
-def pg_base() -> str:
-    return os.environ.get("PRIVET_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-
-
 def main(args) -> bool:
     """``make bench``'s entry: the bench runs in a child process, whose Django is set up on the
     bench's own database (an earlier bench in this process set Django up on another one)."""
@@ -74,23 +73,6 @@ def main(args) -> bool:
 
 
 # --- set-up -------------------------------------------------------------------------------------
-
-def reachable(base: str) -> str | None:
-    """``None`` when the server answers, else why not."""
-    import psycopg
-
-    try:
-        with psycopg.connect(f"{base}/postgres", connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-
-
-def admin(base: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def setup_django(url: str) -> None:
