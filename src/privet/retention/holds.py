@@ -150,6 +150,7 @@ def place_hold(*, scope: str, reason: str, actor: Actor, note: str = "", email: 
                               f"{', '.join(sorted(registry.targets))}.")
         if not record_key or not _record_exists(found, record_key):
             raise InvalidHold(f"{found.name} holds no record {record_key!r}.")
+        target = _store_holding(found, record_key)
         email = phone = visitor_id = client = ""
     hold = LegalHold.objects.create(
         scope=scope, reason=reason, note=note.strip(), email=email, phone=phone,
@@ -179,6 +180,15 @@ def _record_exists(target: RetentionTarget, key: str) -> bool:
             return target.model._default_manager.filter(pk=key).exists()
     except (ValueError, TypeError, ValidationError, DataError):  # not a key of that type
         return False
+
+
+def _store_holding(named: RetentionTarget, key: str) -> str:
+    """The store that holds the record now, among those of its model (an enquiry named under
+    "without an offer" that got one is in "offers"); the named one if none claims it."""
+    for name, target in sorted(registry.targets.items()):
+        if target.model is named.model and target.objects().filter(pk=key).exists():
+            return name
+    return named.name
 
 
 def _end(hold: LegalHold, *, at: datetime) -> None:

@@ -237,15 +237,27 @@ def test_a_refused_hold_shows_why_beside_its_field_and_stores_nothing(published,
     assert not AuditEvent.objects.filter(action="retention.hold_placed").exists()
 
 
-def test_a_hold_on_a_record_another_store_holds_is_refused_clearly(published, officer_client):
-    """Enquiry 7 exists, but as an enquiry without an offer: the offers' store holds no 7."""
+def test_a_hold_on_a_record_named_under_another_store_of_its_kind_holds_it_where_it_is(
+        published, officer_client):
+    """The enquiry has no offer, but the operator chose the offers' store: the hold is placed
+    on the enquiry, under the store that holds it now (and follows it if it moves again)."""
     enquiry = closed(400)
     response = officer_client.post("/panel/retention/holds/new/", {
         "scope": "record", "reason": "claim", "target": "enquiries.offers",
-        "record_key": str(enquiry.pk)})
+        "record_key": f"E-{enquiry.pk:06d}"})
+    assert response.status_code == 302
+    [hold] = LegalHold.objects.all()
+    assert (hold.target, hold.record_key) == ("enquiries.without_offer", str(enquiry.pk))
+    engine.sweep()
+    assert Enquiry.objects.filter(pk=enquiry.pk).exists()
+
+
+def test_a_hold_on_a_record_that_is_not_there_is_refused_clearly(published, officer_client):
+    response = officer_client.post("/panel/retention/holds/new/", {
+        "scope": "record", "reason": "claim", "target": "enquiries.offers",
+        "record_key": "987654"})
     assert response.status_code == 400
-    assert (f"Nothing was stored: enquiries.offers holds no record '{enquiry.pk}'."
-            in text(response))
+    assert "Nothing was stored: enquiries.offers holds no record '987654'." in text(response)
     assert not LegalHold.objects.exists()
 
 
