@@ -64,10 +64,18 @@ _JWT = re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
 # value possibly compressed (".eJy..."); the signature is an unpadded base64 SHA-256 (43 chars).
 _SIGNED = re.compile(r"(?<![\w.:-])[\w.-]+(?::[0-9A-Za-z]{1,10})?:[\w-]{43}(?![\w-])")
 _EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
-# Anything that may be an IPv4 or IPv6 address (optionally bracketed); ipaddress decides.
 # A product token right before a dotted number: a User-Agent's version ("Chrome/141.0.0.0").
 _BROWSER_VERSION = re.compile(r"(?:Chrome|Chromium|CriOS|Safari|Firefox|FxiOS|Edg|EdgA|OPR|"
                               r"Version|AppleWebKit|Gecko|Mobile)/$")
+
+
+def is_browser_version(text: str, start: int) -> bool:
+    """Whether what begins at ``start`` follows a product token (``Chrome/141.0.0.0``): a
+    browser's version that reads like an IPv4 address, not an address."""
+    return _BROWSER_VERSION.search(text, 0, start) is not None
+
+
+# Anything that may be an IPv4 or IPv6 address (optionally bracketed); ipaddress decides.
 _IP_CANDIDATE = re.compile(r"\[?(?<![\w.:])[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?![\w.:])\]?")
 
 
@@ -85,8 +93,8 @@ def pseudonymise_addresses(text: str, keep: frozenset[str] = frozenset(),
         address = normalise_ip(core)
         if not address or address in own:
             return candidate
-        if _BROWSER_VERSION.search(match.string, 0, match.start()):
-            return candidate  # "Chrome/141.0.0.0": a browser's version, not an address
+        if is_browser_version(match.string, match.start()):
+            return candidate
         try:
             reference = ip_ref(client_network(address))
         except ImproperlyConfigured:  # no SECRET_KEY yet: no pseudonym, and still no address
