@@ -15,8 +15,8 @@ class RetentionConfig(AppConfig):
         from privet.core import schedule
 
         from . import tasks
-        from .models import HoldReason, HoldScope, LegalHold, RetentionRun
-        from .selectors import hold_reference, hold_url, run_reference, run_url
+        from .models import HoldReason, HoldScope, LegalHold, RetentionRun, hold_reference, run_reference
+        from .selectors import hold_url, run_url
 
         holds_actions = [a for a in ACTION_LABELS if a.startswith("retention.hold")]
         register_values(actions=holds_actions, key="scope", labels=dict(HoldScope.choices))

@@ -44,7 +44,7 @@ from privet.core.partitions import month_bounds
 from privet.errors import PrivetError
 from privet.policy.schema import Declaration, RetentionRule
 from privet.policy.selectors import current_version
-from privet.registry import RetentionTarget, RuleRef, registry, rule_expiry
+from privet.registry import RetentionTarget, registry
 
 from . import holds
 from .models import RetentionRun, RunStatus
@@ -420,15 +420,8 @@ def upcoming(*, days: int = 30, now: datetime | None = None) -> list[TargetPlan]
             or p.held]
 
 
-def rules_of(target: RetentionTarget, declaration: Declaration) -> list[RuleRef]:
-    return [RuleRef.of(r) for r in target.rules(declaration)]
-
-
 def expiry_of(target: RetentionTarget, record: Model, declaration: Declaration) -> datetime | None:
     """When ``record`` expires under the declaration (the record's page shows it)."""
     rules = target.rules(declaration)
     return target.expires_at(record, rules) if rules else None
 
-
-__all__ = ["BATCH_SIZE", "NoPolicy", "RunInProgress", "TargetPlan", "UnknownRule", "plan",
-           "rule_expiry", "rule_name", "select_targets", "sweep", "upcoming"]

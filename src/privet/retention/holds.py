@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from privet.audit import actors
@@ -150,7 +150,7 @@ def place_hold(*, scope: str, reason: str, actor: Actor, note: str = "", email: 
                               f"{', '.join(sorted(registry.targets))}.")
         if not record_key or not _record_exists(found, record_key):
             raise InvalidHold(f"{found.name} holds no record {record_key!r}.")
-        target = _store_holding(found, record_key)
+        target = store_of(found.model, record_key) or found.name
         email = phone = visitor_id = client = ""
     hold = LegalHold.objects.create(
         scope=scope, reason=reason, note=note.strip(), email=email, phone=phone,
@@ -182,13 +182,13 @@ def _record_exists(target: RetentionTarget, key: str) -> bool:
         return False
 
 
-def _store_holding(named: RetentionTarget, key: str) -> str:
-    """The store that holds the record now, among those of its model (an enquiry named under
-    "without an offer" that got one is in "offers"); the named one if none claims it."""
+def store_of(model: type[Model], key: Any) -> str | None:
+    """The store (retention target) that holds the record ``key`` of ``model`` now: an enquiry
+    moves from "without an offer" to "offers" when it gets one. ``None`` if none does."""
     for name, target in sorted(registry.targets.items()):
-        if target.model is named.model and target.objects().filter(pk=key).exists():
+        if target.model is model and target.objects().filter(pk=key).exists():
             return name
-    return named.name
+    return None
 
 
 def _end(hold: LegalHold, *, at: datetime) -> None:

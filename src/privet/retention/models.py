@@ -23,6 +23,18 @@ VISITOR_ID_MAX = 64
 NOTE_MAX = 2000
 
 
+def run_reference(pk: int | str) -> str:
+    """What a run is called in the panel and the audit log: ``RUN-000042``."""
+    pk = str(pk)
+    return f"RUN-{int(pk):06d}" if pk.isascii() and pk.isdecimal() else pk
+
+
+def hold_reference(pk: int | str) -> str:
+    """What a hold is called: ``HOLD-00042``."""
+    pk = str(pk)
+    return f"HOLD-{int(pk):05d}" if pk.isascii() and pk.isdecimal() else pk
+
+
 class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     COMPLETED = "completed", _("Completed")
@@ -63,7 +75,7 @@ class RetentionRun(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"RUN-{self.pk:06d}" if self.pk else "RUN-new"
+        return run_reference(self.pk) if self.pk else "RUN-new"
 
     @property
     def duration(self):
@@ -125,7 +137,7 @@ class LegalHold(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"HOLD-{self.pk:05d}" if self.pk else "HOLD-new"
+        return hold_reference(self.pk) if self.pk else "HOLD-new"
 
     def is_active(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()

@@ -16,16 +16,6 @@ from . import engine, holds
 from .models import HoldScope, LegalHold, RetentionRun
 
 
-def run_reference(pk: int | str) -> str:
-    pk = str(pk)
-    return f"RUN-{int(pk):06d}" if pk.isascii() and pk.isdecimal() else pk
-
-
-def hold_reference(pk: int | str) -> str:
-    pk = str(pk)
-    return f"HOLD-{int(pk):05d}" if pk.isascii() and pk.isdecimal() else pk
-
-
 def _urls(model, name: str, object_ids: Iterable[str]) -> dict[str, str]:
     ids = [int(i) for i in object_ids if str(i).isdecimal()]
     try:
@@ -82,10 +72,7 @@ def records_kept_by(hold: LegalHold) -> list[Kept]:
 
 def target_of(record: Model) -> str | None:
     """The store (retention target) that holds ``record`` now, for a hold on it."""
-    for name, target in sorted(registry.targets.items()):
-        if target.model is type(record) and target.objects().filter(pk=record.pk).exists():
-            return name
-    return None
+    return holds.store_of(type(record), record.pk)
 
 
 def search_holds(*, state: str = "active") -> QuerySet[LegalHold]:
