@@ -99,6 +99,10 @@ PRIVET_AUDIT_KEY_FALLBACKS = [
 # new key in front to rotate; older ones still decrypt. Empty: keys derived from the secret key
 # (and its fallbacks) by HKDF.
 PRIVET_ARCHIVE_KEYS = env_list("PRIVET_ARCHIVE_KEYS", "")
+# Fernet keys of the credential vault (platform tokens, app secrets; privet.integrations.vault),
+# newest first; `privet integrations rotate-keys` re-encrypts with the first. Unset: derived from
+# the secret key (the system check warns outside the demo).
+PRIVET_VAULT_KEYS = env_list("PRIVET_VAULT_KEYS", "")
 ALLOWED_HOSTS = env_list("PRIVET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("PRIVET_CSRF_TRUSTED_ORIGINS", "")
 # The public address that mail links point at. The demo sets it from the address it serves; a
@@ -149,6 +153,7 @@ INSTALLED_APPS = [
     "privet.rights",
     "privet.telemetry",
     "privet.retention",
+    "privet.integrations",
     "altcha_django",  # self-hosted proof-of-work for the contact form (widget JS from our static files)
     "ninja",  # /api/docs renders Swagger UI from ninja's own static files, not from a CDN
 ]
@@ -454,6 +459,32 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
-        "axes.apps": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
+        "axes.apps": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO; a platform's URL may carry an app secret in
+        # its query (TikTok's oauth2/advertiser/get/). Calls are recorded without parameters
+        # by privet.integrations.http instead.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
     },
 }
+
+# --- Integrations (privet.integrations) ------------------------------------------------------
+# How long an authorisation link stays usable, and the webhook endpoint's limits.
+PRIVET_INTEGRATIONS_LINK_DAYS = int(os.environ.get("PRIVET_INTEGRATIONS_LINK_DAYS", 7))
+PRIVET_WEBHOOK_MAX_BYTES = int(os.environ.get("PRIVET_WEBHOOK_MAX_BYTES", 64 * 1024))
+PRIVET_WEBHOOK_WINDOW_SECONDS = int(os.environ.get("PRIVET_WEBHOOK_WINDOW_SECONDS", 300))
+# Contract fakes on 127.0.0.1 may stand in for a connector's declared hosts (the tests, the
+# demo). Never in production: the outbound client then refuses every host not declared.
+PRIVET_INTEGRATIONS_LOOPBACK = env_bool("PRIVET_INTEGRATIONS_LOOPBACK", default=DEMO)
+# TikTok API for Business: the API and the two authorisation pages (tests and the demo point
+# them at the contract fake, privet.integrations.tiktok.fake).
+PRIVET_TIKTOK_API_BASE = os.environ.get(
+    "PRIVET_TIKTOK_API_BASE", "https://business-api.tiktok.com/open_api/v1.3/")
+PRIVET_TIKTOK_ADVERTISER_AUTH_URL = os.environ.get(
+    "PRIVET_TIKTOK_ADVERTISER_AUTH_URL", "https://business-api.tiktok.com/portal/auth")
+PRIVET_TIKTOK_ACCOUNT_AUTH_URL = os.environ.get(
+    "PRIVET_TIKTOK_ACCOUNT_AUTH_URL", "https://www.tiktok.com/v2/auth/authorize/")
+# Retries of a platform's rate-limit and transient errors: attempts, and the first wait (s),
+# doubling up to 30 s with as much jitter (the tests set a tiny wait).
+PRIVET_INTEGRATIONS_RETRY_ATTEMPTS = int(os.environ.get("PRIVET_INTEGRATIONS_RETRY_ATTEMPTS", 5))
+PRIVET_INTEGRATIONS_RETRY_WAIT = float(os.environ.get("PRIVET_INTEGRATIONS_RETRY_WAIT", 1.0))

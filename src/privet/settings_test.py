@@ -33,3 +33,9 @@ WHITENOISE_AUTOREFRESH = True
 PRIVET_TELEMETRY_BACKGROUND = False
 # and no batch fills up in the middle of another test's query count: tests that want batches say so.
 PRIVET_TELEMETRY_BATCH = 100_000
+# Retries of a platform's errors (privet.integrations.http) wait milliseconds, not seconds.
+PRIVET_INTEGRATIONS_RETRY_WAIT = 0.001
+# The TikTok contract fake on 127.0.0.1 stands in for the declared hosts.
+PRIVET_INTEGRATIONS_LOOPBACK = True
+# The credential vault's key (a fixed test key: nothing real is encrypted with it).
+PRIVET_VAULT_KEYS = ["l6Wb8Yt0Hq0c2pTqKQm1s3VnX4kq8bJ2eZCwq7yE1nU="]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from privet.api import api, register_routers
+from privet.integrations.urls import neutral as integrations_neutral
 from privet.policy import views as policy_views
 
 register_routers()
@@ -12,6 +13,8 @@ urlpatterns = [
     path("privacy.json", policy_views.privacy_json, name="privacy-json"),
     path("api/", api.urls),
     path("altcha/", include("altcha_django.urls")),  # the contact form's proof-of-work challenges
+    # Addresses platforms call: the OAuth redirect URI and webhooks (privet.integrations).
+    path("", include((integrations_neutral, "platforms"), namespace="platforms")),
 ]
 
 # Pages in English at the root and in Polish under /pl/, with translated paths
@@ -22,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("", include("privet.enquiries.urls")),
     path("", include("privet.consent.urls")),
     path("", include("privet.rights.urls")),  # the banner's demo page
+    path("integrations/", include("privet.integrations.urls")),  # the owner's authorisation page
     # The operator panel (/panel/, /pl/panel/) and the Django admin inside it, both behind TOTP.
     path("panel/admin/", admin.site.urls),
     path("panel/", include("privet.panel.urls")),

@@ -23,6 +23,9 @@ class PanelAccess(models.Model):
             ("view_audit", "See the audit log and policy versions"),
             ("manage_users", "Manage operator accounts and use the Django admin"),
             ("hold_records", "Place and lift legal holds and run the retention sweeper"),
+            ("work_integrations", "Work on the integrations of the clients assigned to them"),
+            ("see_all_clients", "See and work on every client's integrations"),
+            ("manage_clients", "Create clients and assign operators to them"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,11 @@ So are legal holds and running the retention sweeper at once (``hold_records``):
 records past what the policy promises, and lifting one lets them expire for good; every role
 may see the retention pages.
 
+Integrations (issue 12): an operator works on the clients assigned to them only
+(``work_integrations``); any other client is a 404 to them. The privacy officer and the
+administrator see every client (``see_all_clients``), and only the administrator creates clients
+and assigns operators (``manage_clients``).
+
 Administrators also hold the model permissions the Django admin needs to manage accounts,
 second factors and lockouts (``ADMIN_MODEL_PERMISSIONS``).
 """
@@ -43,6 +48,9 @@ PAUSE_RIGHTS = "panel.pause_rights"
 VIEW_AUDIT = "panel.view_audit"
 MANAGE_USERS = "panel.manage_users"
 HOLD_RECORDS = "panel.hold_records"
+WORK_INTEGRATIONS = "panel.work_integrations"
+SEE_ALL_CLIENTS = "panel.see_all_clients"
+MANAGE_CLIENTS = "panel.manage_clients"
 
 ROLE_LABELS = {
     OPERATOR: _("Operator"),
@@ -57,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # Legal holds and "Run now" on the retention page (issue 11).
 ROLE_PERMISSIONS[PRIVACY_OFFICER].append(HOLD_RECORDS)
 ROLE_PERMISSIONS[ADMINISTRATOR].append(HOLD_RECORDS)
+# Client integrations (issue 12).
+ROLE_PERMISSIONS[OPERATOR].append(WORK_INTEGRATIONS)
+ROLE_PERMISSIONS[PRIVACY_OFFICER] += [WORK_INTEGRATIONS, SEE_ALL_CLIENTS]
+ROLE_PERMISSIONS[ADMINISTRATOR] += [WORK_INTEGRATIONS, SEE_ALL_CLIENTS, MANAGE_CLIENTS]
 # app_label -> actions on all of that app's models (for the Django admin), administrators only.
 ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auth": ("add", "change", "delete", "view"),
@@ -68,6 +80,7 @@ ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "audit": ("view",),
     "policy": ("view",),
     "consent": ("view",),  # a visitor's receipts, to prove a consent (search by visitor id)
+    "integrations": ("view",),  # the grant ledger and calls; tokens show masked (vault.Secret)
 }
 
 

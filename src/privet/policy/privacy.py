@@ -21,15 +21,10 @@ registry.personal_data(
 
 _ACCOUNTING = ("invoices and the contact details on them are kept in the studio's accounting "
                "system, not in Privet")
-_NOT_YET = "no app that stores it is installed yet; {app} registers its target when it is"
 
 for _category, _purpose, _trigger, _reason in (
     ("contact_details", "legal_obligations", "financial_year_end", _ACCOUNTING),
     ("project_data", "legal_obligations", "financial_year_end", _ACCOUNTING),
-    ("configuration_data", "delivery", "contract_end",
-     _NOT_YET.format(app="the integrations framework (client credentials and settings)")),
-    ("integration_data", "delivery", "integration_revoked",
-     _NOT_YET.format(app="the integrations framework (data synced from client platforms)")),
 ):
     registry.rule_without_target(category=_category, purpose=_purpose, trigger=_trigger,
                                  reason=_reason)

@@ -13,6 +13,8 @@ SIGN_IN_LOCKED = "sign_in_locked"
 VERIFICATION_REFUSED = "verification_refused"
 RATE_LIMITED = "rate_limited"
 WEBHOOK_REFUSED = "webhook_refused"
+CALL_REFUSED = "call_refused"
+AUTHORISATION_REFUSED = "authorisation_refused"
 
 SECURITY_KINDS = {
     SIGN_IN_FAILED: _("Sign-in failed"),
@@ -20,6 +22,8 @@ SECURITY_KINDS = {
     VERIFICATION_REFUSED: _("Verification link refused"),
     RATE_LIMITED: _("Rate limit reached"),
     WEBHOOK_REFUSED: _("Webhook refused"),
+    CALL_REFUSED: _("Outbound call refused"),
+    AUTHORISATION_REFUSED: _("Authorisation refused"),
 }
 KINDS = [(REQUEST, _("Request")), *SECURITY_KINDS.items()]
 

@@ -20,11 +20,13 @@ def test_migrate_creates_the_three_roles_with_their_permissions():
         g.name: {f"{p.content_type.app_label}.{p.codename}" for p in g.permissions.all()}
         for g in Group.objects.filter(name__in=ROLE_PERMISSIONS)
     }
-    assert perms[OPERATOR] == {"panel.work_enquiries", "panel.work_rights"}
+    assert perms[OPERATOR] == {"panel.work_enquiries", "panel.work_rights",
+                               "panel.work_integrations"}
     assert perms[PRIVACY_OFFICER] == {"panel.work_enquiries", "panel.work_rights",
                                       "panel.pause_rights", "panel.view_audit",
-                                      "panel.hold_records"}
-    assert "panel.hold_records" in perms[ADMINISTRATOR]
+                                      "panel.hold_records", "panel.work_integrations",
+                                      "panel.see_all_clients"}
+    assert {"panel.hold_records", "panel.see_all_clients", "panel.manage_clients"} <= perms[ADMINISTRATOR]
     assert {"panel.manage_users", "auth.change_user", "otp_totp.delete_totpdevice",
             "axes.delete_accessattempt", "audit.view_auditevent"} <= perms[ADMINISTRATOR]
     assert "audit.change_auditevent" not in perms[ADMINISTRATOR]

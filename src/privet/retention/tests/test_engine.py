@@ -184,7 +184,7 @@ def test_a_record_hold_keeps_its_record_when_it_moves_to_another_store(published
 
 
 def test_naming_a_rule_no_store_enforces_says_so_and_why(published, capsys):
-    call_command("retention", "run", "--dry-run", "--rule", "configuration_data/delivery")
+    call_command("retention", "run", "--dry-run", "--rule", "project_data/legal_obligations")
     out = capsys.readouterr().out
-    assert "configuration_data/delivery/contract_end: no store in Privet enforces it (" in out
+    assert "project_data/legal_obligations/financial_year_end: no store in Privet enforces it (" in out
     assert "Dry run: 0 records would expire" in out

@@ -1,0 +1,192 @@
+"""The one way Privet calls a platform: the scope-enforced outbound client.
+
+:func:`call` refuses, before anything leaves the machine,
+
+- a connector the policy in force does not declare, and a host that is not both the
+  connector's and the declaration's (``integrations.connectors[].hosts``; contract fakes on
+  127.0.0.1 stand in for them only with ``PRIVET_INTEGRATIONS_LOOPBACK``);
+- an endpoint the connector did not declare;
+- a call for a client without a live grant of its own, and a scope the grant does not hold;
+
+and records each refusal as an :class:`~.models.OutboundCall`, a security event in the
+technical log and an audit event. A call that goes out is retried on the platform's rate-limit
+and transient errors with exponential backoff and jitter (stamina), refreshes an expired
+access token once (:func:`privet.integrations.services.refresh_grant`) and goes on with the
+same request, and is recorded (endpoint, status, platform code, record count, duration) without
+its parameters or body. A token refused as invalid means the owner revoked it on the platform:
+the grant is ended (:func:`~privet.integrations.services.deauthorise`).
+
+The connector shapes requests and reads answers (:meth:`Connector.credentials`,
+:meth:`Connector.parse`); this module owns every rule that does not depend on the platform.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import stamina
+from django.conf import settings
+from django.db import transaction
+
+from .connectors import Answer, Connector, Endpoint
+from .errors import PlatformError, RateLimited, Refused, TokenExpired, TokenRefused, Transient
+from .models import Client, ConnectorApp, Grant, OutboundCall
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def _declared_hosts(connector: Connector) -> set[str]:
+    from privet.policy.selectors import declaration_in_force
+
+    declaration = declaration_in_force()
+    if declaration is None:
+        return set()
+    declared = next((c for c in declaration.integrations.connectors if c.id == connector.id), None)
+    return {h.lower() for h in declared.hosts} if declared else set()
+
+
+def host_allowed(connector: Connector, url: str) -> bool:
+    """Whether ``url``'s host is one the connector may call: declared by the connector and by
+    the policy in force (or loopback, for contract fakes, when the setting allows it)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if settings.PRIVET_INTEGRATIONS_LOOPBACK and host in LOOPBACK:
+        return parts.scheme in ("http", "https")
+    return (parts.scheme == "https" and host in {h.lower() for h in connector.hosts}
+            and host in _declared_hosts(connector))
+
+
+def _transport() -> httpx.BaseTransport | None:
+    """The transport every call uses: the default, or a test's (set with :func:`use_transport`)."""
+    return _TRANSPORT
+
+
+_TRANSPORT: httpx.BaseTransport | None = None
+
+
+def use_transport(transport: httpx.BaseTransport | None) -> None:
+    """For benches and tests that serve the platform in-process; ``None`` restores the network."""
+    global _TRANSPORT
+    _TRANSPORT = transport
+
+
+def refuse(client: Client, connector: Connector, endpoint: str, reason: str, message: str, *,
+           grant: Grant | None = None, actor: Any = "system:integrations") -> Refused:
+    """Record a refused call (call row, security event, audit event) and return the error to
+    raise. Call it outside any transaction of the caller's (the record must outlive a rollback);
+    inside one it is a savepoint and goes with it."""
+    from privet.audit.services import append_event
+    from privet.telemetry.models import CALL_REFUSED
+    from privet.telemetry.services import record_security_event
+
+    with transaction.atomic():
+        OutboundCall.objects.for_client(client).create(
+            client=client, grant=grant, connector=connector.id, endpoint=endpoint[:100],
+            refused=reason[:32], attempts=0)
+        append_event(actor=actor, action="integrations.call_refused", obj=client,
+                     details={"connector": connector.id, "endpoint": endpoint[:100],
+                              "reason": reason})
+    record_security_event(CALL_REFUSED, None, reason=reason, connector=connector.id)
+    return Refused(reason, message)
+
+
+def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
+           actor: Any) -> tuple[Endpoint, str, ConnectorApp | None]:
+    endpoint = connector.endpoints.get(name)
+    if endpoint is None:
+        raise refuse(client, connector, name, "undeclared_endpoint",
+                     f"{connector.id} declares no endpoint {name!r}.", grant=grant, actor=actor)
+    url = urljoin(connector.api_base(), endpoint.path)
+    if not host_allowed(connector, url):
+        raise refuse(client, connector, name, "host_not_allowed",
+                     f"{urlsplit(url).hostname} is not a declared host of {connector.id}.",
+                     grant=grant, actor=actor)
+    app = ConnectorApp.objects.filter(connector=connector.id).first()
+    if endpoint.auth == "app" and app is None:
+        raise refuse(client, connector, name, "no_app",
+                     f"{connector.id} has no app configured (privet integrations configure).",
+                     grant=grant, actor=actor)
+    if endpoint.auth == "token":
+        if grant is None or grant.client_id != client.pk or grant.connector != connector.id:
+            raise refuse(client, connector, name, "no_grant",
+                         f"{client.slug} has no grant for this call.", actor=actor)
+        if not grant.live:
+            raise refuse(client, connector, name, "grant_not_live",
+                         f"{grant} is {grant.status}.", grant=grant, actor=actor)
+        if endpoint.scope and endpoint.scope not in (grant.scopes or []):
+            raise refuse(client, connector, name, "scope_not_granted",
+                         f"{grant} does not hold the scope {endpoint.scope}.", grant=grant,
+                         actor=actor)
+    return endpoint, url, app
+
+
+def call(client: Client, connector: Connector, name: str, *, grant: Grant | None = None,
+         params: Mapping[str, Any] | None = None, json: Mapping[str, Any] | None = None,
+         actor: Any = "system:integrations") -> Answer:
+    """Make the connector's call ``name`` for ``client`` (see the module's docstring)."""
+    endpoint, url, app = _check(client, connector, name, grant, actor)
+    started = time.monotonic()
+    attempts = 0
+    refreshed = False
+    answer: Answer | None = None
+    error: PlatformError | httpx.HTTPError | None = None
+    try:
+        while True:
+            try:
+                for attempt in stamina.retry_context(
+                        on=(RateLimited, Transient, httpx.TransportError),
+                        attempts=settings.PRIVET_INTEGRATIONS_RETRY_ATTEMPTS,
+                        wait_initial=settings.PRIVET_INTEGRATIONS_RETRY_WAIT,
+                        wait_max=30.0, wait_jitter=settings.PRIVET_INTEGRATIONS_RETRY_WAIT):
+                    with attempt:
+                        attempts += 1
+                        answer = _send(connector, endpoint, url, grant, app, params, json)
+                break
+            except TokenExpired:
+                if refreshed or grant is None or not grant.refresh_token:
+                    raise
+                from .grants import refresh_grant
+
+                grant = refresh_grant(grant)  # raises RefreshExpired when the owner must re-authorise
+                refreshed = True
+        return answer  # type: ignore[return-value]
+    except TokenRefused as exc:
+        error = exc
+        if grant is not None and endpoint.auth == "token":
+            from .grants import deauthorise
+
+            deauthorise(grant, by_owner=True, actor="system:integrations", reason="token_refused")
+        raise
+    except (PlatformError, httpx.HTTPError) as exc:
+        error = exc
+        raise
+    finally:
+        OutboundCall.objects.for_client(client).create(
+            client=client, grant=grant, connector=connector.id, endpoint=name,
+            status=(answer.status if answer else getattr(error, "status", None)),
+            platform_code=(answer.platform_code if answer else getattr(error, "platform_code", None)),
+            records=answer.records if answer else 0,
+            duration_ms=int((time.monotonic() - started) * 1000), attempts=attempts,
+            error=type(error).__name__ if error else "")
+
+
+def _send(connector: Connector, endpoint: Endpoint, url: str, grant: Grant | None,
+          app: ConnectorApp | None, params: Mapping[str, Any] | None,
+          json: Mapping[str, Any] | None) -> Answer:
+    headers, params, json = connector.credentials(endpoint, grant=grant, app=app, params=params,
+                                                  json=json)
+    with httpx.Client(timeout=TIMEOUT, transport=_transport(), follow_redirects=False) as http:
+        try:
+            response = http.request(endpoint.method, url, headers=headers, params=params, json=json)
+        except httpx.TimeoutException as exc:
+            raise Transient(None, None) from exc
+    if response.status_code == 429:
+        raise RateLimited(None, 429)
+    if response.status_code >= 500:
+        raise Transient(None, response.status_code)
+    return connector.parse(endpoint, response)
