@@ -1,5 +1,5 @@
 """The policy app's registrations: published versions hold no personal data, and the declared
-retention rules that no target enforces because Privet does not hold that data (yet).
+retention rules that no target enforces because Privet does not hold that data.
 
 The second list follows the default (SoftCode) declaration. With your own declaration,
 ``manage.py check`` names each rule that nothing enforces (``privet.E007``): register a
