@@ -80,7 +80,6 @@ ADMIN_MODEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "audit": ("view",),
     "policy": ("view",),
     "consent": ("view",),  # a visitor's receipts, to prove a consent (search by visitor id)
-    "integrations": ("view",),  # the grant ledger and calls; tokens show masked (vault.Secret)
 }
 
 
