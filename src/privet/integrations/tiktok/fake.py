@@ -192,6 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             code = secrets.token_urlsafe(24)
             with state.lock:
                 state.codes[code] = self._authorisation(flow, params)
+                state.issued.append(code)
             query["auth_code" if flow == "advertiser" else "code"] = code
         elif flow == "account":
             query |= {"error": "access_denied", "error_description": "The user cancelled"}
@@ -377,8 +378,9 @@ class TikTokFake:
     def start(self) -> TikTokFake:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tiktok-fake",
-                                        daemon=True)
+        server = self._server
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="tiktok-fake", daemon=True)
         self._thread.start()
         return self
 
@@ -432,8 +434,8 @@ class TikTokFake:
         return [r for r in self.requests if r.path == path]
 
     def issued_tokens(self) -> list[str]:
-        """Every access and refresh token the fake gave out (to look for them where they must
-        never be)."""
+        """Every authorisation code, access and refresh token the fake gave out (to look for
+        them where they must never be)."""
         with self.state.lock:
             return list(self.state.issued)
 
