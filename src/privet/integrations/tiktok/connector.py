@@ -209,8 +209,7 @@ class TikTokConnector(Connector):
 
         if not grant.access_token:
             return
-        name = "advertiser.revoke" if grant.flow == "advertiser" else "account.revoke"
-        call(grant.client, self, name, grant=grant,
+        call(grant.client, self, f"{grant.flow}.revoke", grant=grant,
              json={"access_token": _clear(grant.access_token)})
 
     def credentials(self, endpoint: Endpoint, *, grant: Grant | None, app: ConnectorApp | None,
