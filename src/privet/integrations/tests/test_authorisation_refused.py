@@ -113,3 +113,28 @@ def test_an_operator_signed_in_cannot_authorise(tiktok_fake, make_link, stage):
     assert response.status_code == 403
     assert no_grant(link)
     assert security_reasons() == ["staff_session"]
+
+
+def test_a_code_the_platform_does_not_accept_is_refused_and_the_link_used(tiktok_fake, make_link):
+    link = make_link()
+    browser = Browser()
+    back = decide_on_platform(continue_to_platform(browser, link))
+    tiktok_fake.fail_next(1, 40110)  # TikTok: the auth_code is invalid or used
+    response = browser.get(back)
+    assert response.status_code == 400
+    assert "TikTok nie potwierdził autoryzacji" in response.content.decode()  # in Polish
+    assert no_grant(link) and refused_reasons() == ["exchange_failed"]
+    link.refresh_from_db()
+    assert link.used_at  # a code is tried once
+    assert browser.get(back).status_code == 400
+
+
+def test_the_owner_reads_the_answer_in_the_links_language(tiktok_fake, make_link, make_client):
+    link = make_link()  # the client's language: Polish
+    assert link.language == "pl"
+    journey = authorise(link, callback_browser=Browser())
+    assert journey.response.status_code == 400
+    assert "Dokończ autoryzację w przeglądarce" in journey.response.content.decode()
+    english = services.create_client(name="Bakery", language="en", actor="test")
+    journey = authorise(make_link(client=english))
+    assert journey.response.status_code == 200 and "Connected" in journey.response.content.decode()
