@@ -266,14 +266,31 @@ class TikTokConnector(Connector):
             data = call(grant.client, self, "account.profile", grant=grant,
                         params={"business_id": grant.account_id,
                                 "fields": jsonlib.dumps(fields)}).data
-            store_account(grant, kind="business_account", contract_name="business_account",
-                          item=data, external_id=grant.account_id)
+            _, dropped = store_account(grant, kind="business_account",
+                                       contract_name="business_account", item=data,
+                                       external_id=grant.account_id)
+            _note_dropped(grant, "account.profile", dropped)
             return
         answer = call(grant.client, self, "advertiser.accounts", grant=grant)
+        dropped = 0
         for item in answer.data.get("list") or ():
             if isinstance(item, dict) and item.get("advertiser_id"):
-                store_account(grant, kind="advertiser", contract_name="advertiser", item=item,
-                              external_id=str(item["advertiser_id"]))
+                dropped += store_account(grant, kind="advertiser", contract_name="advertiser",
+                                         item=item, external_id=str(item["advertiser_id"]))[1]
+        _note_dropped(grant, "advertiser.accounts", dropped)
+
+
+def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
+    """How many fields outside the contract the call's answer had (counted, never kept): on
+    its call record."""
+    from privet.integrations.models import OutboundCall
+
+    if dropped:
+        row = (OutboundCall.objects.for_client(grant.client)
+               .filter(grant=grant, endpoint=endpoint, refused="").order_by("-pk").first())
+        if row is not None:
+            row.dropped_fields = dropped
+            row.save(update_fields=["dropped_fields"])
 
 
 TIKTOK = connectors.register(TikTokConnector(

@@ -55,6 +55,7 @@ def test_an_owner_connects_a_tiktok_account(tiktok_fake, make_link):
     assert sorted(calls.values_list("endpoint", flat=True)) == [
         "account.profile", "account.token", "account.token_info"]
     assert not calls.exclude(refused="").exists()
+    assert calls.get(endpoint="account.profile").dropped_fields == len(PROFILE) - 6
 
 
 def test_the_grant_holds_the_scopes_the_platform_reports_not_those_requested(tiktok_fake, make_link):
@@ -89,7 +90,8 @@ def test_an_owner_connects_advertiser_accounts(tiktok_fake, make_link):
     assert set(token.body) == {"app_id", "secret", "auth_code"}
     [listing] = tiktok_fake.calls("oauth2/advertiser/get/")
     assert {"app_id", "secret"} <= set(listing.params) and "access-token" in listing.headers
-    assert OutboundCall.objects.for_client(link.client).get(endpoint="advertiser.accounts").records == 2
+    listing = OutboundCall.objects.for_client(link.client).get(endpoint="advertiser.accounts")
+    assert (listing.records, listing.dropped_fields) == (2, 4)  # currency, owner_email_hint
 
 
 def test_an_owner_who_cancels_on_the_platform_gives_no_grant(tiktok_fake, make_link):
