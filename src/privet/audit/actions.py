@@ -51,6 +51,24 @@ ACTION_LABELS = {
     "enquiry.expired": pgettext_lazy(
         "audit action", "Enquiries deleted when their retention period ended"),
     "enquiry.exported": pgettext_lazy("audit action", "Enquiry data exported for the person"),
+    "integrations.client_created": pgettext_lazy("audit action", "Client added"),
+    "integrations.operators_assigned": pgettext_lazy("audit action", "Operators assigned to a client"),
+    "integrations.contract_ended": pgettext_lazy("audit action", "Client's contract ended"),
+    "integrations.app_configured": pgettext_lazy("audit action", "Platform app configured"),
+    "integrations.link_created": pgettext_lazy("audit action", "Authorisation link created"),
+    "integrations.link_cancelled": pgettext_lazy("audit action", "Authorisation link cancelled"),
+    "integrations.granted": pgettext_lazy("audit action", "Access granted by the account owner"),
+    "integrations.authorisation_refused": pgettext_lazy("audit action", "Authorisation refused"),
+    "integrations.refreshed": pgettext_lazy("audit action", "Platform token refreshed"),
+    "integrations.scopes_changed": pgettext_lazy("audit action", "Granted permissions changed"),
+    "integrations.expired": pgettext_lazy(
+        "audit action", "Authorisation expired: the owner must authorise again"),
+    "integrations.deauthorised": pgettext_lazy("audit action", "Access revoked by the account owner"),
+    "integrations.revoked": pgettext_lazy("audit action", "Access revoked by an operator"),
+    "integrations.purged": pgettext_lazy("audit action", "Integration data deleted"),
+    "integrations.call_refused": pgettext_lazy("audit action", "Call to a platform refused"),
+    "integrations.expired_records": pgettext_lazy(
+        "audit action", "Integration data deleted when its retention period ended"),
     "panel.sign_in": pgettext_lazy("audit action", "Signed in"),
     "panel.account_closed": pgettext_lazy("audit action", "Staff account closed"),
     "panel.account_reopened": pgettext_lazy("audit action", "Staff account opened again"),
@@ -181,6 +199,16 @@ DETAIL_LABELS = {
     "run": pgettext_lazy("audit detail", "retention run"),
     "scope": pgettext_lazy("audit detail", "holds"),
     "store": pgettext_lazy("audit detail", "store"),
+    "connector": pgettext_lazy("audit detail", "connector"),
+    "endpoint": pgettext_lazy("audit detail", "endpoint"),
+    "flow": pgettext_lazy("audit detail", "authorisation"),
+    "scopes": pgettext_lazy("audit detail", "permissions"),
+    "requested": pgettext_lazy("audit detail", "permissions requested"),
+    "before": pgettext_lazy("audit detail", "before"),
+    "added": pgettext_lazy("audit detail", "added"),
+    "removed": pgettext_lazy("audit detail", "removed"),
+    "ended": pgettext_lazy("audit detail", "ended"),
+    "kind": pgettext_lazy("audit detail", "kind"),
 }
 
 

@@ -49,9 +49,10 @@ _SECRET_SETTING = re.compile(r"(SECRET|_PASSWORD|_KEYS?|_KEY_FALLBACKS|_TOKEN)$"
 _SECRET_NAME = r"[\w-]*?(?:password|passwd|secret|token|api[_-]?key|key|signature|sessionid)"  # noqa: S105
 _SECRET_PAIR = re.compile(
     rf"""(?i)(?<![\w-])({_SECRET_NAME}["']?\s*(?:=|:\s)\s*["']?)(?!\[redacted\])[^\s"'&,;)}}\]]+""")
-# A query parameter that carries a credential (OAuth's "code", a link's "t", "sig", "auth").
+# A query parameter that carries a credential (OAuth's "code" and "state", which binds an
+# authorisation to its link and browser; a link's "t", "sig", "auth").
 _SECRET_PARAM = re.compile(
-    r"(?i)([?&;](?:[\w-]*?(?:token|key|secret|password|signature|auth)[\w-]*|code|sig|t)=)"
+    r"(?i)([?&;](?:[\w-]*?(?:token|key|secret|password|signature|auth)[\w-]*|code|sig|t|state)=)"
     r"(?!\[redacted\])[^&#\s\"'<>]+")
 _AUTHORIZATION = re.compile(
     r"""(?i)\b((?:http_)?(?:proxy[_-])?authorization["']?\s*[:=]\s*["']?)"""

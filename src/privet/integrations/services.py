@@ -33,6 +33,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from privet.audit.services import Actor, actor_label, append_event
 from privet.errors import PrivetError
@@ -210,12 +211,13 @@ def begin_authorisation(*, link: AuthorisationLink) -> Started:
     bound to the client, the link and the nonce."""
     link = AuthorisationLink.objects.for_client(link.client).select_for_update().get(pk=link.pk)
     if not link.usable():
-        raise InvalidLink("This authorisation link has expired, or was used or cancelled.")
+        raise InvalidLink(_("This authorisation link has expired, or was used or cancelled."))
     connector = connectors.get(link.connector)
     flow = flow_of(connector, link.flow)
     app = ConnectorApp.objects.filter(connector=connector.id).first()
     if app is None:
-        raise InvalidLink(f"The studio has not configured its {connector.label} app yet.")
+        raise InvalidLink(_("The studio has not configured its %(platform)s app yet.")
+                          % {"platform": connector.label})
     link.nonce = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64) if flow.pkce else ""
     link.code_verifier = verifier
@@ -233,14 +235,14 @@ def read_state(state: str) -> dict[str, Any]:
     try:
         value = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE)
     except signing.SignatureExpired:
-        raise AuthorisationRefused("state_expired", "The authorisation took too long; open the "
-                                   "link again.") from None
+        raise AuthorisationRefused("state_expired", _("The authorisation took too long; open "
+                                   "the link again.")) from None
     except signing.BadSignature:
-        raise AuthorisationRefused("state_forged", "This answer was not started from one of "
-                                   "our authorisation links.") from None
+        raise AuthorisationRefused("state_forged", _("This answer was not started from one of "
+                                   "our authorisation links.")) from None
     if not isinstance(value, dict) or not {"l", "c", "n"} <= set(value):
-        raise AuthorisationRefused("state_forged", "This answer was not started from one of "
-                                   "our authorisation links.")
+        raise AuthorisationRefused("state_forged", _("This answer was not started from one of "
+                                   "our authorisation links."))
     return value
 
 
@@ -253,27 +255,37 @@ def complete_authorisation(*, connector_id: str, state: str, code: str, browser_
     value = read_state(state)
     client = Client.objects.filter(pk=value["c"]).first()
     if client is None:
-        raise AuthorisationRefused("state_forged", "This authorisation link does not exist.")
+        raise AuthorisationRefused("state_forged", _("This authorisation link does not exist."))
     with transaction.atomic():
         link = (AuthorisationLink.objects.for_client(client).select_for_update()
                 .filter(public_id=value["l"]).first())
         if link is None or link.connector != connector.id:
-            raise AuthorisationRefused("state_forged", "This authorisation link does not exist.")
+            raise AuthorisationRefused("state_forged", _("This authorisation link does not exist."))
         if not link.usable():
-            raise AuthorisationRefused("link_used", "This authorisation link has expired, or "
-                                       "was used or cancelled; ask for a new one.")
+            raise AuthorisationRefused("link_used", _("This authorisation link has expired, or "
+                                       "was used or cancelled; ask for a new one."))
         if not link.nonce or not secrets.compare_digest(link.nonce, str(value["n"])) or \
                 not secrets.compare_digest(link.nonce, browser_nonce or ""):
-            raise AuthorisationRefused("other_browser", "Finish the authorisation in the browser "
-                                       "that opened the link.")
+            raise AuthorisationRefused("other_browser", _("Finish the authorisation in the "
+                                       "browser that opened the link."))
         if not code:
-            raise AuthorisationRefused("no_code", "The platform sent no authorisation code "
-                                       "(the owner may have cancelled).")
+            raise AuthorisationRefused("no_code", _("The platform sent no authorisation code "
+                                       "(the owner may have cancelled)."))
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
     flow = flow_of(connector, link.flow)
-    tokens = connector.exchange_code(flow, link, code=code, redirect_uri=redirect_uri(connector),
-                                     code_verifier=link.code_verifier.reveal() if link.code_verifier else "")
+    try:
+        tokens = connector.exchange_code(
+            flow, link, code=code, redirect_uri=redirect_uri(connector),
+            code_verifier=link.code_verifier.reveal() if link.code_verifier else "")
+    except (PlatformError, Refused) as exc:  # the link stays used: a code is tried once
+        raise AuthorisationRefused("exchange_failed", _(
+            "%(platform)s did not confirm the authorisation. Ask the studio for a new link.")
+            % {"platform": connector.platform}) from exc
+    if not tokens.access_token:
+        raise AuthorisationRefused("exchange_failed", _(
+            "%(platform)s did not confirm the authorisation. Ask the studio for a new link.")
+            % {"platform": connector.platform})
     grant = record_grant(link=link, tokens=tokens)
     with contextlib.suppress(PrivetError):  # the profile is read again later; the grant stands
         connector.after_grant(grant)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -83,10 +84,28 @@ def authorise(request: HttpRequest, public_id: str) -> HttpResponse:
     })
 
 
+def _language_of(state: str) -> str:
+    """The language of the link a ``state`` names (the callback's address is the same in every
+    language, so the owner reads its answer in the link's), or the site's default."""
+    try:
+        value = services.read_state(state)
+    except AuthorisationRefused:
+        return settings.LANGUAGE_CODE
+    language = (AuthorisationLink.all_clients.filter(public_id=str(value["l"]))
+                .values_list("language", flat=True).first())
+    return language or settings.LANGUAGE_CODE
+
+
 @never_cache
 @require_http_methods(["GET"])
 def callback(request: HttpRequest, connector_id: str) -> HttpResponse:
-    """The platform's redirect back with a code and our ``state``."""
+    """The platform's redirect back with a code and our ``state``, answered in the link's
+    language."""
+    with translation.override(_language_of(request.GET.get("state", ""))):
+        return _callback(request, connector_id)
+
+
+def _callback(request: HttpRequest, connector_id: str) -> HttpResponse:
     if connector_id not in connectors:
         return _refused(request, "unknown_connector", _("Unknown platform."), status=404)
     if _staff(request):

@@ -43,6 +43,10 @@ _TOKENS = [
     re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\."),  # JWT
     # Authorization: a scheme, then a credential (which has a digit or a sign, unlike prose)
     re.compile(r"(?i)\b(?:bearer|basic|digest)\s+(?=[\w.~+/=-]*[\d_.~+/=-])[\w.~+/=-]{8,}"),
+    # TikTok account tokens (access "act.", refresh "rft.", client "clt." and random text)
+    re.compile(r"(?<![\w.-])(?:act|rft|clt)\.[\w.!*~-]{20,}"),
+    # A token named as one: "Access-Token: <40 hex>" (TikTok advertiser tokens), access_token=...
+    re.compile(r"(?i)(?:access|refresh)[_-]token[\"']?\s*[:=]\s*[\"']?(?=[\w.!*~-]*\d)[\w.!*~-]{16,}"),
 ]
 
 

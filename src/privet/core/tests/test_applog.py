@@ -126,7 +126,8 @@ def test_configured_secrets_go_by_value(settings):
     ("sent with bearer 0123456789abcdef", "sent with bearer [redacted]"),
     ("password=hunter2 secret: s3cr3t api_key='k-123'", "password=[redacted] secret: [redacted] "
                                                          "api_key='[redacted]'"),
-    ("GET /callback?code=XYZ123&state=1&sig=abc", "GET /callback?code=[redacted]&state=1&sig=[redacted]"),
+    ("GET /callback?code=XYZ123&state=1&sig=abc&page=2",
+     "GET /callback?code=[redacted]&state=[redacted]&sig=[redacted]&page=2"),
     ("postgres://privet:db-password@db.internal:5432/privet",
      "postgres://privet:[redacted]@db.internal:5432/privet"),
     ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig", "[redacted]"),

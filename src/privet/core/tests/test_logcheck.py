@@ -19,6 +19,10 @@ from privet.core.tests.logcheck import leaks_in, masked
     ("archive gAAAAABnQx1k2abcdefghijklmnopqrstuvwxyz", ["token"]),
     ("Authorization: Bearer abc.def-123", ["token"]),
     ("Authorization: Basic dXNlcjpwYXNzd29yZA==", ["token"]),
+    ("refreshing act.1a2b3C4d5E6f7g8H9i0jKLmnopQRstuv!4102", ["token"]),  # TikTok account tokens
+    ("with rft.Xy-9_abcdefghijklmnopqrstuvwxyz012345", ["token"]),
+    ("headers {'Access-Token': '0123456789abcdef0123456789abcdef01234567'}", ["token"]),
+    ('{"access_token": "4f1c2e3d5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"}', ["token"]),
 ])
 def test_a_leak_is_found(line, kinds):
     assert sorted({kind for _, _, kind in leaks_in(line)}) == kinds
@@ -31,6 +35,8 @@ def test_a_leak_is_found(line, kinds):
     "Authorization: Bearer [redacted]",
     "sha256:" + "ab" * 32,
     "browser information, operating system and basic technical logs",
+    "access_token=tokens.access_token, 'Access-Token': '********'",
+    "the contract keeps exact.fields_of_the_account and the act.",
 ])
 def test_what_is_not_a_leak_passes(line):
     assert leaks_in(line) == []

@@ -16,16 +16,39 @@ non-zero code (:meth:`TikTokConnector.parse`).
 
 from __future__ import annotations
 
+import json as jsonlib
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
 from django.conf import settings
 
 from privet.integrations.connectors import (
+    Answer,
     Connector,
     Endpoint,
     FieldUse,
     OAuthFlow,
     ObjectContract,
+    TokenSet,
     connectors,
 )
+from privet.integrations.errors import (
+    PlatformError,
+    RateLimited,
+    RefreshExpired,
+    ScopeRefused,
+    TokenExpired,
+    TokenRefused,
+    Transient,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    from django.http import HttpRequest
+
+    from privet.integrations.models import AuthorisationLink, ConnectorApp, Grant
 
 DELIVERY = "delivery"
 DATA = FieldUse("integration_data", DELIVERY)
@@ -66,9 +89,208 @@ CONTRACT = {c.name: c for c in (
 )}
 
 
+# The envelope's codes (shared/tiktok-api.md section 1 and its corrections).
+OK_CODES = frozenset({0, 20001})
+RATE_LIMITED = frozenset({40100, 40132, 61000})
+TRANSIENT = frozenset({50000, 50002, *range(51000, 51100)})
+TOKEN_EXPIRED = frozenset({40102})
+REFRESH_EXPIRED = frozenset({40103})
+TOKEN_REFUSED = frozenset({40104, 40105})
+SCOPE_REFUSED = frozenset({40001, 40130})
+
+# Which names the app's credentials take in each call's body or query (the Marketing API says
+# app_id/secret, the tt_user token endpoints client_id/client_secret; token_info wants only
+# the app id).
+APP_FIELDS = {
+    "advertiser.token": ("json", "app_id", "secret"),
+    "advertiser.revoke": ("json", "app_id", "secret"),
+    "advertiser.accounts": ("params", "app_id", "secret"),
+    "account.token": ("json", "client_id", "client_secret"),
+    "account.refresh": ("json", "client_id", "client_secret"),
+    "account.revoke": ("json", "client_id", "client_secret"),
+    "account.token_info": ("json", "app_id", ""),
+}
+
+
+def _scopes(value: Any) -> tuple[str, ...]:
+    """Scopes as the platform reports them: ``"a,b"`` (tt_user) or a list (numeric ids for an
+    advertiser authorisation)."""
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        items = ()
+    return tuple(sorted({str(s).strip() for s in items if str(s).strip()}))
+
+
+def _clear(secret: Any) -> str:
+    """A vault value to send: a :class:`~privet.integrations.vault.Secret` as read from the
+    database, or the plain string a grant just created or refreshed still holds."""
+    return secret.reveal() if hasattr(secret, "reveal") else str(secret or "")
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 class TikTokConnector(Connector):
     def api_base(self) -> str:
         return settings.PRIVET_TIKTOK_API_BASE
+
+    def authorize_url(self, flow: OAuthFlow, *, app_id: str, state: str, redirect_uri: str,
+                      scopes: Iterable[str], code_challenge: str = "") -> str:
+        if flow.id == "advertiser":
+            query = {"app_id": app_id, "state": state, "redirect_uri": redirect_uri}
+            return f"{settings.PRIVET_TIKTOK_ADVERTISER_AUTH_URL}?{urlencode(query)}"
+        query = {"client_key": app_id, "response_type": "code", "scope": ",".join(scopes),
+                 "redirect_uri": redirect_uri, "state": state}
+        if code_challenge:
+            query |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+        return f"{settings.PRIVET_TIKTOK_ACCOUNT_AUTH_URL}?{urlencode(query)}"
+
+    def code_from(self, request: HttpRequest) -> str:
+        # The advertiser authorisation sends ``auth_code``, the TikTok account one ``code``.
+        return (request.GET.get("auth_code") or request.GET.get("code") or "").strip()
+
+    def exchange_code(self, flow: OAuthFlow, link: AuthorisationLink, *, code: str,
+                      redirect_uri: str, code_verifier: str = "") -> TokenSet:
+        from privet.integrations.http import call
+
+        if flow.id == "advertiser":
+            data = call(link.client, self, "advertiser.token",
+                        json={"auth_code": code}).data
+            ids = tuple(str(i) for i in data.get("advertiser_ids") or ())
+            return TokenSet(
+                access_token=str(data.get("access_token") or ""), scopes=_scopes(data.get("scope")),
+                account_id=",".join(sorted(ids))[:128],
+                refresh_token=str(data.get("refresh_token") or ""),
+                expires_in=_int(data.get("expires_in")),
+                refresh_expires_in=_int(data.get("refresh_token_expires_in")),
+                accounts=tuple({"id": i} for i in ids))
+        body = {"grant_type": "authorization_code", "auth_code": code,
+                "redirect_uri": redirect_uri}
+        if code_verifier:
+            body["code_verifier"] = code_verifier
+        data = call(link.client, self, "account.token", json=body).data
+        tokens = self._account_tokens(data)
+        # The scopes the platform reports for the token, not those asked for nor those the
+        # token answer echoes.
+        info = call(link.client, self, "account.token_info",
+                    json={"access_token": tokens.access_token}).data
+        reported = _scopes(info.get("scope")) if "scope" in info else tokens.scopes
+        return replace(tokens, scopes=reported)
+
+    def _account_tokens(self, data: Mapping[str, Any]) -> TokenSet:
+        return TokenSet(
+            access_token=str(data.get("access_token") or ""), scopes=_scopes(data.get("scope")),
+            account_id=str(data.get("open_id") or "")[:128],
+            refresh_token=str(data.get("refresh_token") or ""),
+            expires_in=_int(data.get("expires_in")),
+            refresh_expires_in=_int(data.get("refresh_token_expires_in")))
+
+    def refresh(self, grant: Grant) -> TokenSet:
+        from privet.integrations.http import call
+
+        if grant.flow != "account" or not grant.refresh_token:
+            # No refresh endpoint for an advertiser token is documented (shared/tiktok-api.md):
+            # the owner authorises again.
+            raise RefreshExpired(None, None)
+        data = call(grant.client, self, "account.refresh", grant=grant,
+                    json={"grant_type": "refresh_token",
+                          "refresh_token": _clear(grant.refresh_token)}).data
+        return self._account_tokens(data)
+
+    def revoke(self, grant: Grant) -> None:
+        from privet.integrations.http import call
+
+        if not grant.access_token:
+            return
+        call(grant.client, self, f"{grant.flow}.revoke", grant=grant,
+             json={"access_token": _clear(grant.access_token)})
+
+    def credentials(self, endpoint: Endpoint, *, grant: Grant | None, app: ConnectorApp | None,
+                    params: Mapping[str, Any] | None, json: Mapping[str, Any] | None,
+                    ) -> tuple[dict[str, str], Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        headers = {"Accept": "application/json"}
+        params = dict(params) if params is not None else None
+        json = dict(json) if json is not None else None
+        if endpoint.auth == "app" and app is not None:
+            where, id_name, secret_name = APP_FIELDS.get(endpoint.name, ("json", "app_id", "secret"))
+            fields = {id_name: app.app_id}
+            if secret_name:
+                fields[secret_name] = _clear(app.secret)
+            if where == "params":
+                params = {**(params or {}), **fields}
+            else:
+                json = {**(json or {}), **fields}
+        if grant is not None and grant.access_token and (
+                endpoint.auth == "token" or endpoint.name == "advertiser.accounts"):
+            headers["Access-Token"] = _clear(grant.access_token)
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        return headers, params, json
+
+    def parse(self, endpoint: Endpoint, response: httpx.Response) -> Answer:
+        status = response.status_code
+        try:
+            envelope = response.json()
+        except ValueError:
+            raise PlatformError(None, status) from None
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), int):
+            raise PlatformError(None, status)
+        code = envelope["code"]
+        if code not in OK_CODES:
+            for codes, error in ((RATE_LIMITED, RateLimited), (TRANSIENT, Transient),
+                                 (TOKEN_EXPIRED, TokenExpired), (REFRESH_EXPIRED, RefreshExpired),
+                                 (TOKEN_REFUSED, TokenRefused), (SCOPE_REFUSED, ScopeRefused)):
+                if code in codes:
+                    raise error(code, status)
+            raise PlatformError(code, status)
+        data = envelope.get("data")
+        data = data if isinstance(data, dict) else {}
+        listed = data.get(endpoint.lists) if endpoint.lists else None
+        return Answer(data=data, status=status, platform_code=code,
+                      request_id=str(envelope.get("request_id") or "")[:64],
+                      records=len(listed) if isinstance(listed, list) else (1 if data else 0))
+
+    def after_grant(self, grant: Grant) -> None:
+        from privet.integrations.http import call
+        from privet.integrations.services import store_account
+
+        if grant.flow == "account":
+            fields = sorted(self.contract["business_account"].fields)
+            data = call(grant.client, self, "account.profile", grant=grant,
+                        params={"business_id": grant.account_id,
+                                "fields": jsonlib.dumps(fields)}).data
+            _, dropped = store_account(grant, kind="business_account",
+                                       contract_name="business_account", item=data,
+                                       external_id=grant.account_id)
+            _note_dropped(grant, "account.profile", dropped)
+            return
+        answer = call(grant.client, self, "advertiser.accounts", grant=grant)
+        dropped = 0
+        for item in answer.data.get("list") or ():
+            if isinstance(item, dict) and item.get("advertiser_id"):
+                dropped += store_account(grant, kind="advertiser", contract_name="advertiser",
+                                         item=item, external_id=str(item["advertiser_id"]))[1]
+        _note_dropped(grant, "advertiser.accounts", dropped)
+
+
+def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
+    """How many fields outside the contract the call's answer had (counted, never kept): on
+    its call record."""
+    from privet.integrations.models import OutboundCall
+
+    if dropped:
+        row = (OutboundCall.objects.for_client(grant.client)
+               .filter(grant=grant, endpoint=endpoint, refused="").order_by("-pk").first())
+        if row is not None:
+            row.dropped_fields = dropped
+            row.save(update_fields=["dropped_fields"])
 
 
 TIKTOK = connectors.register(TikTokConnector(
