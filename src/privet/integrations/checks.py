@@ -8,8 +8,8 @@
   declared connector does not have;
 - ``privet.E032`` a model of client data (:class:`~.scoping.ClientOwned`) whose ``objects`` is
   not the client-scoped manager, or that does not carry its client;
-- ``privet.W030`` the vault's keys are derived from the secret key (``PRIVET_VAULT_KEYS``
-  unset) outside the demo; ``PRIVET_INTEGRATIONS_LOOPBACK`` is on outside the demo and tests.
+- ``privet.W030`` (with ``--deploy``) the vault's keys are derived from the secret key
+  (``PRIVET_VAULT_KEYS`` unset) outside the demo.
 
 The declaration checked is the one you publish from (``PRIVET_POLICY_FILE``), as for the drift
 check, so a connector that outgrows the policy fails before it is deployed.
@@ -100,7 +100,14 @@ def check_connectors(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     except DeclarationError:
         return []  # privet.E004 says so
     errors = [e for c in connectors for e in connector_errors(c, declaration)]
-    errors += scoping_errors()
+    return errors + scoping_errors()
+
+
+@checks.register(deploy=True)
+def check_vault_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A deployment check (``check --deploy``, like Django's own security warnings): every
+    command would otherwise print it on an installation that has not set the keys yet."""
+    errors = []
     if not settings.PRIVET_VAULT_KEYS and not settings.DEMO:
         errors.append(checks.Warning(
             "PRIVET_VAULT_KEYS is not set: platform tokens are encrypted with a key derived from "

@@ -66,3 +66,12 @@ def test_an_object_outside_what_the_connector_may_read_fails(declaration):
         "followers", "follower_lists", {"username": FieldUse("integration_data", "delivery")})}
     errors = connector_errors(dataclasses.replace(TIKTOK, contract=contract), declaration)
     assert ids(errors) == ["privet.E031"] and "follower_lists" in errors[0].msg
+
+
+def test_a_deployment_without_vault_keys_is_warned_about():
+    from privet.integrations.checks import check_vault_keys
+
+    with override_settings(PRIVET_VAULT_KEYS=[], DEMO=False):
+        assert ids(check_vault_keys()) == ["privet.W030"]
+    with override_settings(PRIVET_VAULT_KEYS=[], DEMO=True):
+        assert check_vault_keys() == []
