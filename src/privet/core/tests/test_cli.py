@@ -112,6 +112,7 @@ def test_demo_serves_through_gunicorn_and_stops_cleanly_on_ctrl_c(env):
     assert f"http://127.0.0.1:{port}/" in output
     assert "Stopped." in output
     assert "gunicorn" in output.lower() and "Starting worker" in output
+    assert "TikTok contract fake (stands in for TikTok in the demo) at http://127.0.0.1:" in output
 
 
 @pytest.mark.parametrize("command", [["serve"], ["worker", "--batch"]])

@@ -369,14 +369,16 @@ class TikTokFake:
     """The fake server and its controls. Use as a context manager, or :meth:`start` and
     :meth:`stop`."""
 
-    def __init__(self, *, app_id: str = "7000000000000000001", secret: str = "") -> None:
+    def __init__(self, *, app_id: str = "7000000000000000001", secret: str = "",
+                 port: int = 0) -> None:
         self.state = FakeState(app_id=app_id, secret=secret or secrets.token_hex(20))
+        self.port = port  # 0: any free port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- life -------------------------------------------------------------------------------------
     def start(self) -> TikTokFake:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.state = self.state
         server = self._server
         self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),

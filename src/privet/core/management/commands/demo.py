@@ -113,8 +113,35 @@ class Command(BaseCommand):
             env["PRIVET_ALLOWED_HOSTS"] = ",".join([*settings.ALLOWED_HOSTS, host])
         return env
 
+    def start_tiktok_fake(self, env: dict[str, str]):
+        """Serve the TikTok contract fake (privet.integrations.tiktok.fake) beside the demo, so
+        a client's owner can be walked through an authorisation without a TikTok app; the web
+        server and worker are pointed at it. Not when the API's address is set already (a
+        sandbox app), nor with ``PRIVET_DEMO_TIKTOK=0``."""
+        from privet.integrations.models import ConnectorApp
+        from privet.integrations.tiktok.fake import TikTokFake
+
+        if "PRIVET_TIKTOK_API_BASE" in os.environ or os.environ.get("PRIVET_DEMO_TIKTOK") == "0":
+            return None
+        app = ConnectorApp.objects.filter(connector="tiktok_business").first()
+        if app is None:
+            return None
+        port = int(os.environ.get("PRIVET_DEMO_TIKTOK_PORT", 8765))
+        fake = TikTokFake(app_id=app.app_id, secret=app.secret.reveal(), port=port)
+        try:
+            fake.start()
+        except OSError:  # the port is taken: any free one
+            fake = TikTokFake(app_id=app.app_id, secret=app.secret.reveal()).start()
+        env.update(PRIVET_TIKTOK_API_BASE=fake.api_base,
+                   PRIVET_TIKTOK_ADVERTISER_AUTH_URL=fake.advertiser_auth_url,
+                   PRIVET_TIKTOK_ACCOUNT_AUTH_URL=fake.account_auth_url,
+                   PRIVET_INTEGRATIONS_LOOPBACK="1")
+        self.stdout.write(f"TikTok contract fake (stands in for TikTok in the demo) at {fake.url}/")
+        return fake
+
     def run_processes(self, addrport: str) -> None:
         env = self.served_env(addrport)
+        fake = self.start_tiktok_fake(env)
         base = [sys.executable, "-m", "privet"]
         procs = {
             "web": subprocess.Popen([*base, "serve", addrport], env=env),
@@ -154,6 +181,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"The {name} process did not stop in time; killing it.")
                 proc.kill()
                 proc.wait()
+        if fake is not None:
+            fake.stop()
         self.stdout.write("Stopped.")
         if exit_code:
             raise CommandError("A demo process failed; see the messages above.")
