@@ -117,6 +117,27 @@ ACTION_LABELS = {
     "retention.run_finished": pgettext_lazy("audit action", "Retention run finished"),
     "retention.holds_exported": pgettext_lazy(
         "audit action", "Legal holds naming a person exported for them"),
+    "integrations.client_created": pgettext_lazy("audit action", "Client created"),
+    "integrations.operators_assigned": pgettext_lazy("audit action", "Operators assigned to a client"),
+    "integrations.contract_ended": pgettext_lazy("audit action", "Client's contract ended"),
+    "integrations.app_configured": pgettext_lazy("audit action", "Platform app configured"),
+    "integrations.link_created": pgettext_lazy("audit action", "Authorisation link created"),
+    "integrations.link_cancelled": pgettext_lazy("audit action", "Authorisation link cancelled"),
+    "integrations.granted": pgettext_lazy("audit action", "Integration authorised by the account owner"),
+    "integrations.authorisation_refused": pgettext_lazy(
+        "audit action", "Authorisation refused (link used, forged or from another browser)"),
+    "integrations.refreshed": pgettext_lazy("audit action", "Platform token refreshed"),
+    "integrations.scopes_changed": pgettext_lazy("audit action", "Scopes of an authorisation changed"),
+    "integrations.expired": pgettext_lazy(
+        "audit action", "Authorisation expired (the owner must authorise again)"),
+    "integrations.revoked": pgettext_lazy("audit action", "Integration disconnected by an operator"),
+    "integrations.deauthorised": pgettext_lazy(
+        "audit action", "Authorisation withdrawn by the account owner"),
+    "integrations.purged": pgettext_lazy("audit action", "Client's integration data purged"),
+    "integrations.call_refused": pgettext_lazy("audit action", "Call to a platform refused"),
+    "integrations.expired_records": pgettext_lazy(
+        "audit action", "Integration data deleted when its retention period ended"),
+    "integrations.exported": pgettext_lazy("audit action", "Client's integration data exported"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
     "telemetry.records_expired": pgettext_lazy("audit action", "Expired technical log records deleted"),
     "telemetry.keys_destroyed": pgettext_lazy("audit action", "Expired pseudonym keys destroyed"),
@@ -181,6 +202,17 @@ DETAIL_LABELS = {
     "run": pgettext_lazy("audit detail", "retention run"),
     "scope": pgettext_lazy("audit detail", "holds"),
     "store": pgettext_lazy("audit detail", "store"),
+    "added": pgettext_lazy("audit detail", "added"),
+    "removed": pgettext_lazy("audit detail", "removed"),
+    "ended": pgettext_lazy("audit detail", "ended on"),
+    "connector": pgettext_lazy("audit detail", "connector"),
+    "flow": pgettext_lazy("audit detail", "authorisation"),
+    "scopes": pgettext_lazy("audit detail", "scopes"),
+    "requested": pgettext_lazy("audit detail", "scopes requested"),
+    "before": pgettext_lazy("audit detail", "before"),
+    "endpoint": pgettext_lazy("audit detail", "endpoint"),
+    "kind": pgettext_lazy("audit detail", "kind"),
+    "format": pgettext_lazy("audit detail", "format"),
 }
 
 
