@@ -45,9 +45,9 @@ def a_client(name: str, slug: str, *operators) -> Client:
 
 
 def a_grant(client: Client, account: str = "acct-1", *, token: str = "tok-secret-1",
-            scopes=("user.info.basic", "video.list")) -> Grant:
+            scopes=("user.info.basic", "video.list"), sent_by="test") -> Grant:
     link = services.create_link(client=client, connector_id=TIKTOK, flow_id="account",
-                                scopes=list(scopes), actor="test")
+                                scopes=list(scopes), actor=sent_by)
     grant = services.record_grant(link=link, tokens=TokenSet(
         access_token=token, refresh_token=token + "-r", scopes=tuple(scopes), account_id=account,
         expires_in=86400))
@@ -74,7 +74,8 @@ def two_clients(people, published):
     """Acme (Olga's) with a grant, data and calls; Globex (Oskar's) with its own."""
     acme = a_client("Acme", "acme", people["olga"])
     globex = a_client("Globex", "globex", people["oskar"])
-    acme_grant, globex_grant = a_grant(acme), a_grant(globex, "acct-globex", token="tok-globex")
+    acme_grant = a_grant(acme, sent_by=people["olga"])
+    globex_grant = a_grant(globex, "acct-globex", token="tok-globex")
     OutboundCall.objects.for_client(acme).create(
         client=acme, grant=acme_grant, connector=TIKTOK, endpoint="account.profile", status=200,
         platform_code=0, records=1, duration_ms=42)
@@ -212,7 +213,8 @@ def test_the_client_page_shows_grants_calls_errors_and_data_held(people, two_cli
     page = browser(people["olga"]).get("/panel/clients/acme/")
     words = text(page)
     assert "acct-1" in words and "user.info.basic" in words and "video.list" in words
-    assert "TikTok API for Business" in words and "Active" in words and "by the account owner" in words
+    assert "TikTok API for Business" in words and "Active" in words
+    assert "by the account owner · link sent by olga" in words
     assert "account.profile" in words and "42 ms" in words
     assert "endpoint_not_declared" in words  # the refused call, with its reason
     assert page.context["holdings"] and sum(h["records"] for h in page.context["holdings"]) == 1
@@ -400,3 +402,32 @@ def test_the_navigation_shows_clients_to_those_who_work_on_integrations(people, 
     assert 'href="/panel/clients/"' in browser(people["olga"]).get("/panel/enquiries/").content.decode()
     nobody = get_user_model().objects.get(username="olga")
     assert nobody.has_perm("panel.work_integrations")
+
+
+def test_every_integrations_audit_action_reads_in_words_in_english_and_polish():
+    """Each ``integrations.*`` action the app writes has a label and its Polish translation,
+    and so does each key of its details."""
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from privet.audit.actions import ACTION_LABELS, DETAIL_LABELS
+    from privet.integrations import grants
+
+    source = "".join(p.read_text() for p in Path(grants.__file__).parent.rglob("*.py")
+                     if "tests" not in p.parts)
+    # Every "integrations.*" literal in an append_event(...) call (an action may be chosen by
+    # a condition: action="integrations.deauthorised" if by_owner else "integrations.revoked").
+    calls = re.findall(r"append_event\((.*?)details=", source, flags=re.S)
+    written = {a for call in calls for a in re.findall(r'"(integrations\.[a-z_]+)"', call)}
+    assert len(written) >= 16
+    for action in sorted(written):
+        assert action in ACTION_LABELS, action
+        with translation.override("en"):
+            english = str(ACTION_LABELS[action])
+        with translation.override("pl"):
+            assert str(ACTION_LABELS[action]) != english, action
+    keys = {"added", "removed", "ended", "connector", "flow", "scopes", "requested", "before",
+            "endpoint", "kind", "format", "records", "reason", "client"}
+    for key in keys:
+        assert key in DETAIL_LABELS, key

@@ -116,8 +116,10 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 def _grant_rows(client: Client) -> list[dict[str, Any]]:
     granted = selectors.granted_entries(client)
-    return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk)}
-            for g in selectors.grants_of(client)]
+    sent_by = {link.grant_id: link.created_by for link in selectors.links_of(client)
+               .filter(grant__isnull=False).select_related("created_by").order_by("created_at")}
+    return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk),
+             "sent_by": sent_by.get(g.pk)} for g in selectors.grants_of(client)]
 
 
 def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | None = None,
