@@ -24,6 +24,7 @@ CLI = "cli"  # an operator at the command line; "cli:<command>" says which
 ANONYMOUS = "anonymous"  # someone not signed in (a wrong password for an existing account)
 LOCKOUT = "axes"  # django-axes, locking an account out after repeated failures
 USER_PREFIX = "user:"  # "user:<id>": an account
+OWNER = "owner"  # a client's account owner, authorising an integration on the platform
 
 ACTOR_NAMES = {
     CONTACT_FORM: _("Contact form"),
@@ -34,6 +35,7 @@ ACTOR_NAMES = {
     CLI: _("Command line"),
     ANONYMOUS: _("Someone not signed in"),
     LOCKOUT: _("Sign-in lockout"),
+    OWNER: _("The client's account owner"),
 }
 
 

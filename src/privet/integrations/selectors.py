@@ -8,11 +8,13 @@ confirmed either.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import AuthorisationLink, Client, Grant, GrantEvent, OutboundCall
 
@@ -75,3 +77,48 @@ def holdings_of(client: Client) -> dict[str, int]:
         for category in categories or {"integration_data"}:
             held[category] = held.get(category, 0) + count
     return held
+
+
+def failed_calls(qs: QuerySet[OutboundCall]) -> QuerySet[OutboundCall]:
+    """Calls that went wrong: refused by the outbound client, or answered with an error (an
+    HTTP error status, a platform error code, a transport error)."""
+    return qs.filter(Q(refused__gt="") | Q(error__gt="") | Q(status__gte=400)
+                     | (Q(platform_code__isnull=False) & ~Q(platform_code=0)))
+
+
+def pending_links(client: Client) -> QuerySet[AuthorisationLink]:
+    """Links the owner can still use (not used, cancelled or expired), newest first."""
+    return links_of(client).filter(used_at__isnull=True, cancelled_at__isnull=True,
+                                   expires_at__gt=timezone.now())
+
+
+def granted_entries(client: Client) -> dict[int, GrantEvent]:
+    """Per grant, the ledger entry of the owner's latest authorisation of it (``granted`` or
+    ``scopes_changed`` when they authorised again with other scopes). One query."""
+    entries: dict[int, GrantEvent] = {}
+    kinds = [GrantEvent.Kind.GRANTED, GrantEvent.Kind.SCOPES_CHANGED]
+    for event in ledger_of(client).filter(kind__in=kinds, actor="owner").order_by("at", "pk"):
+        entries[event.grant_id] = event
+    return entries
+
+
+def client_summary(client: Client, *, days: int = 7) -> dict[str, Any]:
+    """What the clients list shows of one client: live grants, the last call, and the calls
+    that went wrong in the last ``days`` days. Three queries."""
+    calls = calls_of(client)
+    return {"client": client,
+            "live": grants_of(client).filter(status=Grant.Status.ACTIVE).count(),
+            "last_call": calls.order_by("-at").values_list("at", flat=True).first(),
+            "errors": failed_calls(calls.filter(at__gte=timezone.now() - timedelta(days=days))).count()}
+
+
+def integrations_summary(user: AbstractBaseUser, *, days: int = 7) -> dict[str, int]:
+    """The dashboard card, over the clients ``user`` may see: how many, their live grants and
+    the calls refused in the last ``days`` days. Two queries per client (each through its
+    client-scoped manager: the card never sums across clients in one query)."""
+    since = timezone.now() - timedelta(days=days)
+    clients = list(clients_visible_to(user))
+    return {"clients": len(clients), "days": days,
+            "live": sum(grants_of(c).filter(status=Grant.Status.ACTIVE).count() for c in clients),
+            "refused": sum(calls_of(c).filter(at__gte=since, refused__gt="").count()
+                           for c in clients)}

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import csv
 import hashlib
+import io
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -340,7 +343,10 @@ def disconnect(*, grant: Grant, actor: Actor, purge_now: bool = False) -> Grant:
         try:
             connector.revoke(grant)
             revoked_at_platform = True
-        except (PlatformError, Refused, OSError):
+        except (PlatformError, Refused, OSError, NotImplementedError):
+            # Refused (no app configured, a host not allowed), the platform's error, the network,
+            # or a connector that cannot revoke: the grant ends here all the same, and the
+            # ledger says the platform was not told.
             revoked_at_platform = False
     grant = deauthorise(grant, by_owner=False, actor=actor,
                         reason="revoked_at_platform" if revoked_at_platform else "platform_unreachable")
@@ -390,3 +396,61 @@ def store_account(grant: Grant, *, kind: str, contract_name: str, item: dict[str
     return account, dropped
 
 
+
+
+# --- the client's own export -------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "json")
+# Never exported: the grant a record came through is named by its number, nothing of the vault.
+_EXPORT_SKIP = {"client"}
+
+
+def _export_fields(model: type) -> list[Any]:
+    from .vault import EncryptedTextField
+
+    return [f for f in model._meta.concrete_fields
+            if f.name not in _EXPORT_SKIP and not isinstance(f, EncryptedTextField)]
+
+
+def _export_value(record: Any, field: Any) -> Any:
+    value = getattr(record, field.attname)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
+    """The integration data the studio holds for ``client`` (every model of
+    :func:`integration_models`, through its client-scoped manager), as CSV (one section per
+    model: a header row naming the model, then its columns and rows) or JSON
+    (``{"client": slug, "models": {label: [row, ...]}}``). Only for that client's own operators
+    (the caller has passed :func:`selectors.client_for`); audited with the counts."""
+    if fmt not in EXPORT_FORMATS:
+        raise IntegrationError(f"Unknown export format {fmt!r}.")
+    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    for model in sorted(integration_models(), key=lambda m: m._meta.label):
+        fields = _export_fields(model)
+        rows = [[_export_value(r, f) for f in fields]
+                for r in model.objects.for_client(client).order_by("pk")]
+        tables[model._meta.label] = ([f.attname for f in fields], rows)
+    if fmt == "json":
+        content = json.dumps({"client": client.slug, "exported_at": timezone.now().isoformat(),
+                              "models": {label: [dict(zip(columns, row, strict=True)) for row in rows]
+                                         for label, (columns, rows) in tables.items()}},
+                             ensure_ascii=False, indent=2, default=str)
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for label, (columns, rows) in tables.items():
+            writer.writerow([label])
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
+                                 else ("" if v is None else v) for v in row])
+            writer.writerow([])
+        content = out.getvalue()
+    with transaction.atomic():
+        append_event(actor=actor, action="integrations.exported", obj=client,
+                     details={"client": client.slug, "format": fmt,
+                              "records": sum(len(rows) for _, rows in tables.values())})
+    return content

@@ -536,3 +536,121 @@ class HoldForm(AriaFormMixin, forms.Form):
 class LiftHoldForm(AriaFormMixin, forms.Form):
     note = forms.CharField(label=_("Why it is lifted"), required=False,
                            max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- client integrations (issue 12) ------------------------------------------------------------------
+
+def _operators():
+    """Users who may work on integrations: the choices of "Assigned operators"."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (get_user_model().objects.filter(is_active=True)
+            .filter(Q(groups__permissions__codename="work_integrations") | Q(is_superuser=True))
+            .distinct().order_by("username"))
+
+
+class OperatorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_username()
+
+
+class ClientForm(AriaFormMixin, forms.Form):
+    """A new client: its name, its permanent id, the language of its authorisation page and
+    who works on it. The integrations service checks the rest (an id taken already)."""
+
+    name = forms.CharField(label=_("Client name"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Client id"), max_length=64,
+        help_text=_("Short and permanent, letters, digits and hyphens: rights requests and legal "
+                    "holds name the client by it."))
+    language = forms.ChoiceField(label=_("Language of the authorisation page"))
+    operators = OperatorChoiceField(label=_("Assigned operators"), queryset=None, required=False,
+                                    widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = list(settings.LANGUAGES)
+        self.fields["operators"].queryset = _operators()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the client's name."))
+        return name
+
+    def clean_slug(self) -> str:
+        from privet.integrations.models import Client
+
+        slug = self.cleaned_data["slug"].strip().lower()
+        if Client.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("A client with this id exists already: choose another."))
+        return slug
+
+
+class AssignOperatorsForm(AriaFormMixin, forms.Form):
+    operators = OperatorChoiceField(label=_("Assigned operators"), queryset=None, required=False,
+                                    widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operators"].queryset = _operators()
+
+
+def _flow_key(connector_id: str, flow_id: str) -> str:
+    return f"{connector_id}:{flow_id}"
+
+
+class LinkForm(AriaFormMixin, forms.Form):
+    """An authorisation link: which connector and authorisation, the scopes asked for (a
+    subset of what the flow may request), and the language of the owner's page."""
+
+    flow = forms.ChoiceField(label=_("Connector and authorisation"))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes to request"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what the agreed service needs. The platform reports what the owner "
+                    "granted, which may be less."))
+    language = forms.ChoiceField(label=_("Language of the owner's page"))
+
+    def __init__(self, *args, client=None, **kwargs):
+        from django.conf import settings
+        from django.utils.translation import gettext
+
+        from privet.integrations.connectors import connectors
+
+        super().__init__(*args, **kwargs)
+        self.flows = {_flow_key(c.id, f.id): (c, f) for c in connectors for f in c.flows.values()}
+        self.fields["flow"].choices = [
+            (key, f"{gettext(c.label)}: {gettext(f.label)}") for key, (c, f) in self.flows.items()]
+        scopes = sorted({s for _c, f in self.flows.values() for s in f.scopes})
+        self.fields["scopes"].choices = [(s, s) for s in scopes]
+        self.fields["language"].choices = list(settings.LANGUAGES)
+        if client is not None and not self.is_bound:
+            self.initial.setdefault("language", client.language)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        chosen = self.flows.get(data.get("flow", ""))
+        if chosen is None:
+            return data
+        connector, flow = chosen
+        scopes = data.get("scopes") or []
+        other = sorted(set(scopes) - set(flow.scopes))
+        if other:
+            self.add_error("scopes", _("This authorisation cannot request %(scopes)s.")
+                           % {"scopes": ", ".join(other)})
+        elif flow.scopes and not scopes:
+            self.add_error("scopes", _("Choose at least one scope."))
+        data["connector_id"], data["flow_id"] = connector.id, flow.id
+        return data
+
+
+class DisconnectForm(AriaFormMixin, forms.Form):
+    PURGE_NOW, BY_RULE = "now", "rule"
+    purge = forms.ChoiceField(label=_("The data it brought in"), widget=forms.RadioSelect,
+                              choices=[(PURGE_NOW, _("Purge it now")),
+                                       (BY_RULE, _("Let the declared rule delete it"))])
+    confirm = forms.BooleanField(
+        label=_("I understand: the client's account owner must authorise again to reconnect."))

@@ -42,9 +42,9 @@ def test_the_dashboard_shows_open_enquiries_with_their_age(operator_client):
     assert "Jan Kowalski" in text and "3 days" in text
     assert "Anna Closed" not in text  # closed is not open
     assert page.context["open_total"] == 1
-    # Placeholders for later issues say what will come, with no invented numbers; rights
-    # requests and retention have their own cards now.
-    assert "Arrives with client integrations" in text and "Arrives with the retention" not in text
+    # Rights requests, retention and integrations have their own cards now: no placeholder.
+    assert "Arrives with client integrations" not in text and "Not yet available" not in text
+    assert 'href="/panel/clients/"' in text
     assert "Rights requests due" not in text and 'href="/panel/rights/?overdue=on"' in text
 
 

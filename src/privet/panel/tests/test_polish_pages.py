@@ -83,6 +83,12 @@ ENGLISH = [
     # the retention pages (issue 11)
     "Retention", "Legal holds", "Run now", "Dry run", "Expired", "Held", "deleted", "Store",
     "Completed with errors", "A claim or a dispute", "A tax audit", "One record",
+    # the client integration pages (issue 12)
+    "Clients", "New client", "Authorisations", "Scopes granted", "Active", "Revoked",
+    "Granted", "Disconnect", "Purge it now", "Export", "Data held", "Endpoint",
+    "Refused because", "Grant ledger", "Token refreshed", "Revoked by an operator",
+    "TikTok business account", "Advertiser account", "Live authorisations",
+    "Data from authorised integrations", "integrations.revoked", "owner",
 ]
 ENGLISH_RE = re.compile("|".join(
     (r"(?<![\w.:-])" if p[0].isalnum() else "") + re.escape(p) + (r"(?![\w-])" if p[-1].isalnum() else "")
@@ -246,13 +252,46 @@ def retention_pages(enquiry) -> list[str]:
             f"/panel/retention/holds/{person.pk}/", f"/panel/retention/holds/{record.pk}/"]
 
 
+def integrations_pages() -> list[str]:
+    """A client with a live grant and one disconnected, data held, a call and a refused call,
+    a pending link, its contract ended; and a new client's form."""
+    from privet.integrations import http
+    from privet.integrations import services as integrations
+    from privet.integrations.connectors import TokenSet, connectors
+    from privet.integrations.models import OutboundCall
+
+    client = integrations.create_client(name="Sklep Ewy", slug="sklep-ewy", actor="test")
+    grants = []
+    for account in ("konto-1", "konto-2"):
+        link = integrations.create_link(client=client, connector_id="tiktok_business",
+                                        flow_id="account", actor="test")
+        grant = integrations.record_grant(link=link, tokens=TokenSet(
+            access_token="t-" + account, scopes=("user.info.basic",), account_id=account))
+        integrations.store_account(grant, kind="business_account", contract_name="business_account",
+                                   item={"username": account, "display_name": "Ewa"},
+                                   external_id=account)
+        grants.append(grant)
+    integrations.disconnect(grant=grants[1], actor="test")
+    OutboundCall.objects.for_client(client).create(
+        client=client, grant=grants[0], connector="tiktok_business", endpoint="account.profile",
+        status=200, records=1, duration_ms=12)
+    http.refuse(client, connectors.get("tiktok_business"), "account.profile", "scope_missing", "no")
+    integrations.create_link(client=client, connector_id="tiktok_business", flow_id="advertiser",
+                             actor="test")
+    integrations.end_contract(client=client, actor="test")
+    return ["/panel/clients/", "/panel/clients/new/", "/panel/clients/sklep-ewy/",
+            f"/panel/clients/sklep-ewy/grants/{grants[0].pk}/",
+            f"/panel/clients/sklep-ewy/grants/{grants[1].pk}/",
+            "/panel/audit/?action=integrations.revoked"]
+
+
 def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client, demo_like):
     pages = ["/panel/", "/panel/enquiries/", "/panel/enquiries/?mail=unsent", "/panel/enquiries/new/",
              f"/panel/enquiries/{demo_like.pk}/", "/panel/audit/",
              "/panel/audit/?action=enquiry.mail_not_sent", "/panel/consent/",
              f"/panel/consent/?visitor={VISITOR}", "/panel/security/",
              "/panel/security/?kind=sign_in_failed", *rights_pages(), *retention_pages(demo_like),
-             *admin_pages()]
+             *integrations_pages(), *admin_pages()]
     found = {}
     for url in pages:
         response = superuser_client.get(polish(url))

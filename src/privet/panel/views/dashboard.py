@@ -6,22 +6,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 
 from privet.consent.selectors import purpose_rates
 from privet.enquiries.models import Status
 from privet.enquiries.selectors import mail_needing_attention, open_enquiries, status_counts
+from privet.integrations.selectors import integrations_summary
 from privet.retention.selectors import summary as retention_summary
 from privet.rights.selectors import deadline_counts
 
 from ..access import panel_view
-from ..roles import WORK_RIGHTS, can
+from ..roles import WORK_INTEGRATIONS, WORK_RIGHTS, can
 
 DASHBOARD_OPEN_LIMIT = 8
 CONSENT_WINDOW_DAYS = 7
-UPCOMING = (
-    (_("Integrations"), _("Arrives with client integrations: authorisations, scopes and sync health.")),
-)
+INTEGRATION_DAYS = 7
 
 
 @panel_view()
@@ -42,7 +40,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "status_counts": [(Status(s), counts[s]) for s in Status.values],
         "unsent_mail": list(unsent[:DASHBOARD_OPEN_LIMIT]),
         "unsent_total": unsent.count(),
-        "upcoming": UPCOMING,
         "retention": retention_summary(days=30),
         "rights": deadline_counts() if can(request.user, WORK_RIGHTS) else None,
+        "integrations": (integrations_summary(request.user, days=INTEGRATION_DAYS)
+                         if can(request.user, WORK_INTEGRATIONS) else None),
     })
