@@ -33,6 +33,7 @@ registry.personal_data(
         "email": "contact_details",
         "phone": "contact_details",
         "visitor_id": "contact_details",
+        "handle": "contact_details",
         "details": "contact_details",
         "proof_asked": "contact_details",
         "outcome": "contact_details",
