@@ -103,7 +103,7 @@ class RightsRequestSource(EvidenceSource):
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         exported = [
             {"reference": r.reference, "right": r.right, "status": r.status,
-             "channel": r.channel, "email": r.email, "phone": r.phone,
+             "channel": r.channel, "email": r.email, "phone": r.phone, "handle": r.handle,
              "received_at": r.received_at.isoformat(), "due_on": r.due_on.isoformat(),
              "details": r.details, "closed_at": r.closed_at.isoformat() if r.closed_at else None,
              "outcome": r.outcome}
