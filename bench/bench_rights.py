@@ -207,7 +207,7 @@ COLUMNS = {
                             "paused_days, verification_digest, verification_sent_at, verified_at, "
                             "started_at, closed_at, refusal_ground, outcome, result, failed_at, "
                             "error, attempt, reminded_on, policy_version, updated_at, "
-                            "assigned_to_id, created_by_id, changes",
+                            "assigned_to_id, created_by_id, changes, handle",
     "audit_auditevent": "seq, created_at, actor, action, object_type, object_id, subject_ref, "
                         "policy_version, details, prev_hash, hash, mac",
 }
@@ -393,7 +393,7 @@ def generate(people: int, url: str) -> dict[str, int]:
                     "portal", email.lower(), "", "", "", "en", "", text(received), due.isoformat(),
                     N, "0", "", N, "", "0", "", text(received), text(received + 600),
                     text(received + 3600), text(closed), "", "", '{"sources": {}}', N, "", "1", N,
-                    policy, text(closed), N, N, "{}")) + "\n")
+                    policy, text(closed), N, N, "{}", "")) + "\n")
                 qref = f"R-{q:06d}"
                 for t, action, who in ((received, "rights.received", "anonymous"),
                                        (received + 600, "rights.verified", "anonymous"),

@@ -1,7 +1,8 @@
 """The ``privet`` console script.
 
-``privet demo|serve|worker|audit|rights|ropa|policy ...`` are Django management commands of Privet's
-apps; ``privet manage ...`` runs any management command (``privet manage createsuperuser``).
+``privet demo|serve|worker|audit|rights|ropa|policy|integrations ...`` are Django management
+commands of Privet's apps; ``privet manage ...`` runs any management command
+(``privet manage createsuperuser``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ USAGE = """usage: privet COMMAND [options]
   rights replay-erasures [--dry-run]   after a restore: erase again what the ledger lists
   rights ledger --export F|--import F  keep the erasure ledger outside the database's backups
   retention run [--dry-run] [--rule R]  expire what the declared retention rules say has expired
+  integrations clients      list the clients and their live grants
+  integrations configure CONNECTOR --app-id ID   store the studio's app (secret from
+                            $PRIVET_APP_SECRET or a prompt, never an argument)
+  integrations rotate-keys  re-encrypt every token and secret with the newest vault key
   manage COMMAND ...        any Django management command (migrate, check, createsuperuser...)
 """
 

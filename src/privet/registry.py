@@ -85,17 +85,21 @@ class SubjectQuery:
     ``client`` is the id of the studio's client whose data is asked about, for data the studio
     holds as that client's processor; ``None`` for the studio's own data. Processor sources
     answer only a query that names their client.
+
+    ``handle`` is the person's username on a platform (``@anna.tt`` on TikTok): the
+    identifier by which a client's integration data names people, which hold no email.
     """
 
     email: str | None = None
     phone: str | None = None
     visitor_id: str | None = None
     client: str | None = None
+    handle: str | None = None
 
     def identifiers(self) -> dict[str, str]:
         """The identifiers given, ``{"email": ..., ...}`` (the client is not one)."""
         return {k: v for k, v in (("email", self.email), ("phone", self.phone),
-                                  ("visitor_id", self.visitor_id)) if v}
+                                  ("visitor_id", self.visitor_id), ("handle", self.handle)) if v}
 
 
 # --- What a source answers ---------------------------------------------------------------------

@@ -109,6 +109,12 @@ ACTION_LABELS = {
     "rights.requests_expired": pgettext_lazy(
         "audit action", "Records of rights requests deleted when their retention period ended"),
     "rights.reminded": pgettext_lazy("audit action", "Reminder of a rights request's deadline queued"),
+    "integrations.erased": pgettext_lazy(
+        "audit action", "A person's data held for a client erased on the client's decision"),
+    "integrations.subject_exported": pgettext_lazy(
+        "audit action", "A person's data held for a client exported for a rights request"),
+    "integrations.keys_rotated": pgettext_lazy(
+        "audit action", "Integration tokens and secrets re-encrypted with the newest key"),
     "retention.hold_placed": pgettext_lazy("audit action", "Legal hold placed"),
     "retention.hold_lifted": pgettext_lazy("audit action", "Legal hold lifted"),
     "retention.hold_ended": pgettext_lazy("audit action", "Legal hold ended on its end date"),

@@ -49,3 +49,15 @@ class RefreshExpired(PlatformError):
 
 class ScopeRefused(PlatformError):
     """The platform says the grant lacks the scope (it changed on the platform's side)."""
+
+
+class WebhookRefused(PrivetError):
+    """A webhook delivery the framework refuses (:mod:`.webhooks`): ``reason`` is the stable
+    code the answer and the security event carry, ``status`` the HTTP status (4xx)."""
+
+    code = "webhook_refused"
+
+    def __init__(self, reason: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status

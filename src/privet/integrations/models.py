@@ -229,6 +229,11 @@ class IntegrationRecord(ClientOwned):
     synced_at = models.DateTimeField(_("synced"), default=timezone.now)
     revoked_at = models.DateTimeField(_("authorisation ended"), null=True, blank=True)
 
+    # The fields naming the person a record is about, by their platform username (the rights
+    # engine's processor source matches a request's handle against them); none: the model is
+    # not searched for a person (it must then say why: registry.not_a_subject_source).
+    subject_fields: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
 
@@ -242,6 +247,8 @@ class PlatformAccount(IntegrationRecord):
     username = models.CharField(_("username"), max_length=200, blank=True)
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
     details = models.JSONField(_("other kept fields"), default=dict, blank=True)
+
+    subject_fields = ("username",)
 
     class Meta:
         ordering = ["kind", "display_name"]

@@ -11,19 +11,34 @@ Two declared categories (the default declaration's rules in brackets):
   :func:`register_integration_data`, which registers its retention target.
 
 Both are the client's data, held by the studio as its processor: legal holds can keep a whole
-client's records (``client_field``), and the rights engine routes a request to the client.
+client's records (``client_field``), and the rights engine routes a request to the client
+(:class:`ClientDataSource`, a ``processor`` source: it answers only a request naming the
+client and the person's platform ``handle``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from privet.audit.services import append_event
-from privet.registry import RetentionTarget, registry
+from privet.registry import (
+    ActionReport,
+    ErasureReport,
+    Kept,
+    RetentionTarget,
+    SourcePlan,
+    SubjectQuery,
+    refuse_unknown_attributes,
+    registry,
+)
 
+from .grants import integration_models
 from .models import (
     AuthorisationLink,
     Client,
@@ -119,7 +134,173 @@ ACCOUNT = register_integration_data(
      "details": "integration_data", "external_id": "integration_data"},
 )
 
-# Until the processor source lands (the rights engine's view of a client's data, routed to the
-# client): replaced in this issue's next commit.
-for _model in (Grant, GrantEvent, PlatformAccount):
-    registry.not_a_subject_source(_model, "the integrations subject source is being written")
+
+
+# --- the rights engine's view of a client's data ----------------------------------------------------
+#
+# The studio holds integration data as its client's processor (DESIGN.md, "Clients, controller
+# and processor"): a rights request reaches it only when it names the client, and the engine
+# routes it to the client first (its 'route' step, a summary of counts); only after the client
+# decided "carry out" does it export or erase. Integration records name people by their
+# platform username, never by email: a request must give the person's ``handle``.
+#
+# Grants and their ledger are not searched for a person: they hold the configuration of the
+# client's own account on the platform (the business account or advertiser account the client
+# authorised, its tokens, who authorised what and when), about the client company and its
+# account, not about someone who might ask; they go with the client's contract by the declared
+# ``configuration_data`` rule, and a grant's ledger entries name only "owner" or a system role.
+registry.not_a_subject_source(
+    Grant, "the client's own platform account and its tokens: configuration of the client's "
+           "account, not data about a person (kept by the configuration_data rule)")
+registry.not_a_subject_source(
+    GrantEvent, "the ledger of the client's authorisations: who (the account owner, a system "
+                "role) authorised what and when; part of its grant's record")
+
+ROUTED_REASON = gettext_noop(
+    "Held for our client, who decides about it as the controller: the studio restricts, stops "
+    "or corrects this processing only on the client's instructions, and passed your request "
+    "to the client.")
+
+
+def normal_handle(handle: str | None) -> str:
+    """A platform username as people write it, compared without its ``@`` and its case."""
+    return (handle or "").strip().lstrip("@").strip()
+
+
+class ClientDataSource:
+    """Integration data of one client about one person: the records of every model of
+    integration data that declares ``subject_fields``, whose field equals the query's
+    ``handle``, for the client the query names (and only then: a processor source)."""
+
+    name = "integrations"
+    role = "processor"
+    label = gettext_lazy("Data held for a client (integrations)")
+    attributes: frozenset[str] = frozenset()
+    provided_by_subject = False  # read from the client's platforms, not given by the person
+
+    @property
+    def models(self) -> tuple[type[IntegrationRecord], ...]:
+        return tuple(m for m in integration_models() if m.subject_fields)
+
+    def _records(self, subject: SubjectQuery) -> tuple[Client | None, list[QuerySet]]:
+        """The client the query names, and per model the records naming the person (one
+        query to find the client; the querysets are not read)."""
+        handle = normal_handle(subject.handle)
+        client = Client.objects.filter(slug=subject.client).first() if subject.client else None
+        if client is None or not handle:
+            return client, []
+        found = []
+        for model in self.models:
+            match = Q()
+            for name in model.subject_fields:
+                match |= Q(**{f"{name}__iexact": handle})
+            found.append(model.objects.for_client(client).filter(match))
+        return client, found
+
+    def plan(self, subject: SubjectQuery) -> SourcePlan:
+        _client, found = self._records(subject)
+        records, holdings = 0, {}
+        for qs in found:
+            n = qs.count()
+            if not n:
+                continue
+            records += n
+            categories = {f.category for f in registry.fields.values() if f.model is qs.model}
+            for category in categories or {"integration_data"}:
+                holdings[category] = holdings.get(category, 0) + n
+        return SourcePlan(self.name, records, holdings)
+
+    def _count(self, subject: SubjectQuery) -> int:
+        return sum(qs.count() for qs in self._records(subject)[1])
+
+    def _routed(self, subject: SubjectQuery) -> tuple[Kept, ...]:
+        n = self._count(subject)
+        return (Kept(n, ROUTED_REASON),) if n else ()
+
+    def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
+        """The records' kept fields (what the connector's contract kept), per model."""
+        client, found = self._records(subject)
+        exported: dict[str, Any] = {}
+        for qs in found:
+            rows = [_exported(r) for r in qs.order_by("pk")]
+            if rows:
+                exported[qs.model._meta.label_lower] = rows
+        if client is not None and exported:
+            append_event(actor=actor, action="integrations.subject_exported",
+                         object_type="integrations.client",
+                         object_id=str(client.pk), subject=normal_handle(subject.handle),
+                         details={"client": client.slug, "request_ref": request_ref,
+                                  "records": sum(len(v) for v in exported.values())})
+        return exported
+
+    def rectify(self, subject: SubjectQuery, changes: Mapping[str, str], *, actor: Any,
+                request_ref: str) -> ActionReport:
+        refuse_unknown_attributes(self, changes)
+        return ActionReport(self.name, 0, self._routed(subject))
+
+    def restrict(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self._routed(subject))
+
+    def lift_restriction(self, subject: SubjectQuery, *, actor: Any,
+                         request_ref: str) -> ActionReport:
+        return ActionReport(self.name)
+
+    def object(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ActionReport:
+        return ActionReport(self.name, 0, self._routed(subject))
+
+    def erase(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> ErasureReport:
+        """Delete the person's records of the client. The engine calls it only after its
+        'route' step and the client's decision to carry the request out."""
+        client, found = self._records(subject)
+        keys: list[str] = []
+        with transaction.atomic():
+            for qs in found:
+                pks = list(qs.order_by("pk").values_list("pk", flat=True))
+                if pks:
+                    qs.model.objects.for_client(client).filter(pk__in=pks).delete()
+                    keys += [f"{qs.model._meta.label_lower}:{client.slug}:{pk}" for pk in pks]
+            if keys:
+                append_event(actor=actor, action="integrations.erased",
+                             object_type="integrations.client", object_id=str(client.pk),
+                             subject=normal_handle(subject.handle),
+                             details={"client": client.slug, "request_ref": request_ref,
+                                      "records": len(keys)})
+        return ErasureReport(self.name, len(keys), (), tuple(keys))
+
+    def erase_keys(self, keys: Iterable[str], *, actor: Any, request_ref: str) -> list[str]:
+        """Erase again records a restored backup brought back, by the keys an erasure wrote
+        (``<model>:<client id>:<pk>``): each through its own client."""
+        erased = []
+        models = {m._meta.label_lower: m for m in self.models}
+        with transaction.atomic():
+            for key in keys:
+                label, _sep, rest = key.partition(":")
+                slug, _sep, pk = rest.rpartition(":")
+                client = Client.objects.filter(slug=slug).first()
+                model = models.get(label)
+                if client is None or model is None or not pk.isdigit():
+                    continue
+                if model.objects.for_client(client).filter(pk=int(pk)).delete()[0]:
+                    erased.append(key)
+                    append_event(actor=actor, action="integrations.erased",
+                                 object_type="integrations.client", object_id=str(client.pk),
+                                 details={"client": slug, "request_ref": request_ref,
+                                          "records": 1})
+        return erased
+
+    def is_restricted(self, record: Any) -> bool:
+        return False
+
+
+def _exported(record: IntegrationRecord) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for f in record._meta.concrete_fields:
+        if f.name in {"id", "client", "grant"}:
+            continue
+        value = f.value_from_object(record)
+        row[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return row
+
+
+SOURCE = ClientDataSource()
+registry.subject_source(SOURCE)

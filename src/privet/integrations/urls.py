@@ -5,7 +5,7 @@ in every language."""
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from . import views, webhooks
 
 app_name = "integrations"
 
@@ -15,4 +15,5 @@ urlpatterns = [
 
 neutral = [
     path("integrations/callback/<str:connector_id>/", views.callback, name="callback"),
+    path("integrations/webhooks/<str:connector_id>/", webhooks.receive, name="webhook"),
 ]

@@ -414,6 +414,14 @@ class LogRightsRequestForm(AriaFormMixin, forms.Form):
     right = forms.ChoiceField(label=_("Right"))
     email = forms.EmailField(label=_("Email"), max_length=254)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=30)
+    client = forms.ChoiceField(
+        label=_("About data held for a client"), required=False,
+        help_text=_("The client whose integration data the request is about: it is routed to "
+                    "that client, who decides. Empty: the studio's own data only."))
+    handle = forms.CharField(
+        label=_("Username on the client's platforms"), required=False, max_length=200,
+        help_text=_("How the client's integration data names the person (e.g. their TikTok "
+                    "username); needs the client."))
     details = forms.CharField(
         label=_("Details"), required=False, max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -435,13 +443,16 @@ class LogRightsRequestForm(AriaFormMixin, forms.Form):
         label=_("How the identity was verified"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         from django.utils.translation import get_language
 
+        from privet.integrations.selectors import clients_visible_to
         from privet.rights.models import Channel, Right
 
         super().__init__(*args, **kwargs)
         self.fields["right"].choices = Right.choices
+        clients = clients_visible_to(user).values_list("slug", "name") if user else []
+        self.fields["client"].choices = [("", _("None: the studio's own data")), *clients]
         self.fields["channel"].choices = [
             c for c in Channel.choices if c[0] in (Channel.EMAIL, Channel.LETTER, Channel.OTHER)]
         self.fields["language"].initial = "pl" if get_language() == "pl" else "en"
@@ -452,6 +463,10 @@ class LogRightsRequestForm(AriaFormMixin, forms.Form):
         if data.get("verified") and not (data.get("verification_note") or "").strip():
             self.add_error("verification_note", forms.ValidationError(
                 _("Say how the person's identity was verified."), code="required"))
+        if data.get("handle") and not data.get("client"):
+            self.add_error("client", forms.ValidationError(
+                _("A platform username finds only data held for a client: choose the client."),
+                code="required"))
         if data.get("right") in ("rectification", "objection") and not data.get("details"):
             self.add_error("details", forms.ValidationError(
                 _("Say what is to be corrected, or the person's grounds for objecting."),

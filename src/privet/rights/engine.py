@@ -98,9 +98,11 @@ CHANGE_MAX = 254  # a corrected value: as long as the longest field it may go to
 
 def subject_of(request: RightsRequest) -> SubjectQuery:
     """Who the request is about: the identifiers it holds (the email verified; a phone or a
-    visitor id only with it), and the client for data held as that client's processor."""
+    visitor id only with it), and the client, with the person's handle on the client's
+    platforms, for data held as that client's processor."""
     return SubjectQuery(email=request.email, phone=request.phone or None,
-                        visitor_id=request.visitor_id or None, client=request.client or None)
+                        visitor_id=request.visitor_id or None, client=request.client or None,
+                        handle=request.handle or None)
 
 
 def sources_for(request: RightsRequest) -> list[SubjectSource]:
@@ -250,6 +252,8 @@ def subject_digest(subject: SubjectQuery) -> str:
         parts.append("phone:" + "".join(c for c in phone if c.isascii() and c.isdigit()))
     if visitor := ids.get("visitor_id"):
         parts.append("visitor_id:" + visitor.strip().lower())
+    if handle := ids.get("handle"):
+        parts.append("handle:" + handle.strip().lstrip("@").lower())
     key = hashlib.sha256(b"privet.rights.ledger:" + settings.PRIVET_AUDIT_KEY.encode()).digest()
     return hashlib.blake2b("|".join(parts).encode(), key=key, digest_size=32).hexdigest()
 

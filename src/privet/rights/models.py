@@ -32,6 +32,7 @@ from privet.core.models import OutboxMail
 EMAIL_MAX = 254
 PHONE_MAX = 30
 VISITOR_ID_MAX = 64
+HANDLE_MAX = 200  # as long as a platform account's username (integrations.PlatformAccount)
 DETAILS_MAX = 5000
 REASON_MAX = 2000
 
@@ -140,6 +141,8 @@ class RightsRequest(models.Model):
     language = models.CharField(_("language"), max_length=8, default="en")
     # For data the studio holds as a client's processor: the client it belongs to ("" = own).
     client = models.CharField(_("client"), max_length=64, blank=True)
+    # The person's username on the client's platforms: how integration data names people.
+    handle = models.CharField(_("platform username"), max_length=HANDLE_MAX, blank=True)
 
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     # Art. 12(3): the last day to answer, a local date (deadlines.due_date); moves with an

@@ -33,6 +33,7 @@ registry.personal_data(
         "email": "contact_details",
         "phone": "contact_details",
         "visitor_id": "contact_details",
+        "handle": "contact_details",
         "details": "contact_details",
         "proof_asked": "contact_details",
         "outcome": "contact_details",
@@ -102,7 +103,7 @@ class RightsRequestSource(EvidenceSource):
     def export(self, subject: SubjectQuery, *, actor: Any, request_ref: str) -> dict[str, Any]:
         exported = [
             {"reference": r.reference, "right": r.right, "status": r.status,
-             "channel": r.channel, "email": r.email, "phone": r.phone,
+             "channel": r.channel, "email": r.email, "phone": r.phone, "handle": r.handle,
              "received_at": r.received_at.isoformat(), "due_on": r.due_on.isoformat(),
              "details": r.details, "closed_at": r.closed_at.isoformat() if r.closed_at else None,
              "outcome": r.outcome}

@@ -35,6 +35,7 @@ from .errors import (
 from .models import (
     DETAILS_MAX,
     EMAIL_MAX,
+    HANDLE_MAX,
     OPEN_STATUSES,
     PHONE_MAX,
     REASON_MAX,
@@ -161,9 +162,10 @@ def _transition(request: RightsRequest, to: str, *, actor: Actor, action: str,
 
 def _create(*, right: str, ids: dict[str, str], details: str, language: str, channel: str,
             received_at: datetime, actor: Actor, action: str, audit: dict[str, Any],
-            created_by: AbstractBaseUser | None = None, client: str = "") -> RightsRequest:
+            created_by: AbstractBaseUser | None = None, client: str = "",
+            handle: str = "") -> RightsRequest:
     request = RightsRequest.objects.create(
-        right=right, channel=channel, details=details, client=client,
+        right=right, channel=channel, details=details, client=client, handle=handle,
         language=language if language in LANGUAGES else "en", received_at=received_at,
         due_on=deadlines.due_date(received_at), policy_version=current_hash(),
         created_by=created_by, **ids)
@@ -201,14 +203,21 @@ def submit_request(*, right: Any, email: Any, phone: Any = "", visitor_id: Any =
 def log_request(*, right: Any, email: Any, actor: AbstractBaseUser | str, channel: str,
                 received_at: datetime | None = None, phone: Any = "", visitor_id: Any = "",
                 details: Any = "", language: Any = "en", verified: bool = False,
-                verification_note: str = "") -> RightsRequest:
+                verification_note: str = "", client: Any = "", handle: Any = "") -> RightsRequest:
     """A request an operator received by email or letter, logged with the day it arrived.
 
     ``verified``: the operator has already confirmed the person's identity (say how in
     ``verification_note``); otherwise a verification link is mailed as for the portal.
+    ``client``: the id of the studio's client whose data the request is about (it is routed
+    to that client), with the person's ``handle`` (username) on the client's platforms.
     """
     right = _clean_right(right)
     ids = clean_identifiers(email=email, phone=phone, visitor_id=visitor_id)
+    client = _text("client", client, 64)
+    handle = _text("handle", handle, HANDLE_MAX).lstrip("@").strip()
+    if handle and not client:
+        raise InvalidRequest(gettext("A platform username finds only data held for a client: "
+                                     "name the client too."))
     if channel not in (Channel.EMAIL, Channel.LETTER, Channel.OTHER):
         raise InvalidRequest(gettext("An operator logs requests that came by email, letter or "
                                      "otherwise, not '%(channel)s'.") % {"channel": channel})
@@ -224,7 +233,8 @@ def log_request(*, right: Any, email: Any, actor: AbstractBaseUser | str, channe
     request = _create(right=right, ids=ids, details=_details(right, details),
                       language=language if isinstance(language, str) else "en", channel=channel,
                       received_at=received_at, actor=actor, action="rights.logged",
-                      audit={"verified": verified}, created_by=_user(actor))
+                      audit={"verified": verified, **({"for_client": client} if client else {})},
+                      created_by=_user(actor), client=client, handle=handle)
     if verified:
         _transition(request, Status.VERIFIED, actor=actor, action="rights.verified",
                     details={"how": "operator"}, verified_at=now, outcome=note)

@@ -151,6 +151,28 @@ def test_a_bad_logged_request_is_refused_beside_its_field_and_stores_nothing(
     assert not RightsRequest.objects.exists()
 
 
+def test_a_request_about_a_clients_data_names_the_client_and_the_persons_username(
+        operator_client):
+    from django.contrib.auth import get_user_model
+
+    from privet.integrations import services as integrations
+
+    mine = integrations.create_client(name="Acme", slug="acme", actor="test")
+    integrations.create_client(name="Beta", slug="beta", actor="test")
+    integrations.assign_operators(client=mine, actor="test",
+                                  users=[get_user_model().objects.get(username="olga")])
+    page = operator_client.get("/panel/rights/new/").content.decode()
+    assert 'value="acme"' in page and 'value="beta"' not in page  # only the operator's clients
+    data = {"right": "erasure", "email": "jan@example.com", "channel": "email",
+            "language": "en", "handle": "@jan.tt"}
+    refused = operator_client.post("/panel/rights/new/", data)
+    assert refused.status_code == 400 and 'id="id_client_error"' in refused.content.decode()
+    operator_client.post("/panel/rights/new/", {**data, "client": "acme"})
+    request = RightsRequest.objects.get()
+    assert (request.client, request.handle) == ("acme", "jan.tt")
+    assert engine.subject_of(request).handle == "jan.tt"
+
+
 # --- one request ---------------------------------------------------------------------------------
 
 @pytest.fixture

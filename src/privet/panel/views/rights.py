@@ -89,7 +89,7 @@ def rights_list(request: HttpRequest, pause_form: PauseForm | None = None,
 @panel_view(WORK_RIGHTS)
 def rights_new(request: HttpRequest) -> HttpResponse:
     """Log a request that came by email or letter; it enters the portal's workflow."""
-    form = LogRightsRequestForm(request.POST or None)
+    form = LogRightsRequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -98,7 +98,7 @@ def rights_new(request: HttpRequest) -> HttpResponse:
                 details=data["details"], language=data["language"], channel=data["channel"],
                 received_at=form.received_at(), verified=data["verified"],
                 verification_note=data["verification_note"] if data["verified"] else "",
-                actor=request.user)
+                client=data["client"], handle=data["handle"], actor=request.user)
         except PrivetError as exc:
             form.add_error(None, str(exc))
         else:
