@@ -293,19 +293,6 @@ class TikTokConnector(Connector):
                                          item=item, external_id=str(item["advertiser_id"]))[1]
         _note_dropped(grant, "advertiser.accounts", dropped)
 
-
-def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
-    """How many fields outside the contract the call's answer had (counted, never kept): on
-    its call record."""
-    from privet.integrations.models import OutboundCall
-
-    if dropped:
-        row = (OutboundCall.objects.for_client(grant.client)
-               .filter(grant=grant, endpoint=endpoint, refused="").order_by("-pk").first())
-        if row is not None:
-            row.dropped_fields = dropped
-            row.save(update_fields=["dropped_fields"])
-
     # --- webhooks (:mod:`privet.integrations.webhooks`) ------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, secret: str,
                        now: float) -> WebhookEvent:
@@ -359,6 +346,19 @@ def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
             ended += 1
         return "deauthorised" if ended else "no_grant"
 
+
+
+def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
+    """How many fields outside the contract the call's answer had (counted, never kept): on
+    its call record."""
+    from privet.integrations.models import OutboundCall
+
+    if dropped:
+        row = (OutboundCall.objects.for_client(grant.client)
+               .filter(grant=grant, endpoint=endpoint, refused="").order_by("-pk").first())
+        if row is not None:
+            row.dropped_fields = dropped
+            row.save(update_fields=["dropped_fields"])
 
 TIKTOK = connectors.register(TikTokConnector(
     id="tiktok_business", platform="TikTok", label="TikTok API for Business",
