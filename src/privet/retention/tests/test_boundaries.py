@@ -121,7 +121,8 @@ def ended_contract_grant(published) -> Model:
 
 
 def revoked_account(published) -> Model:
-    from privet.integrations import grants, services as integrations
+    from privet.integrations import grants
+    from privet.integrations import services as integrations
 
     grant = _grant("revoked")
     account, _ = integrations.store_account(grant, kind="tiktok_account",
