@@ -55,7 +55,14 @@ from hypothesis.extra.django import TestCase
 
 from privet.integrations import services
 from privet.integrations.connectors import TokenSet, connectors
-from privet.integrations.models import AuthorisationLink, Client, Grant, OutboundCall, PlatformAccount
+from privet.integrations.models import (
+    AuthorisationLink,
+    Client,
+    Grant,
+    GrantEvent,
+    OutboundCall,
+    PlatformAccount,
+)
 from privet.integrations.scoping import ClientOwned, UnscopedQuery
 from privet.panel.roles import OPERATOR
 from privet.panel.services import assign_role
@@ -169,6 +176,7 @@ class Side:
     links: list[AuthorisationLink]  # an unused one first: the link the operator would send
     accounts: list[PlatformAccount]
     tokens: list[str]
+    calls: list[OutboundCall] = field(default_factory=list)
 
     def needles(self) -> set[str]:
         """Every value of this client that another client's operator must never see."""
@@ -204,11 +212,30 @@ _flow = Parameter(lambda s: s.grants[0].flow, None, of_client=False)
 # the suite: add its name, with the other client's object it names.
 PARAMETERS: dict[str, Parameter] = {
     "slug": _slug, "client": _slug, "client_slug": _slug,
-    "pk": _grant, "grant": _grant, "grant_pk": _grant, "grant_id": _grant,
+    "pk": _grant, "id": _grant, "grant": _grant, "grant_pk": _grant, "grant_id": _grant,
     "public_id": _link, "link": _link, "link_id": _link,
     "account_id": _account,
     "connector_id": _connector, "connector": _connector, "flow": _flow,
 }
+# A bare ``pk`` or ``id`` names the object of the path segment before it
+# (``/grants/<int:pk>/``, ``/links/<int:pk>/cancel/``); a grant when that says nothing.
+PK_OF: dict[str, Parameter] = {
+    "grants": _grant,
+    "links": Parameter(lambda s: s.links[0].pk, 2_000_000_000),
+    "accounts": Parameter(lambda s: s.accounts[0].pk, 2_000_000_000),
+    "calls": Parameter(lambda s: s.calls[0].pk, 2_000_000_000),
+    "ledger": Parameter(lambda s: GrantEvent.objects.for_client(s.client).first().pk, 2_000_000_000),
+}
+PK_OF["events"] = PK_OF["ledger"]
+
+
+def parameter(route: Route, name: str) -> Parameter:
+    """How to fill parameter ``name`` of ``route`` (it must be in :data:`PARAMETERS`)."""
+    if name in ("pk", "id"):
+        before = re.search(r"([^/<>]+)/<(?:[^>:]+:)?" + name + ">", route.template)
+        if before and before.group(1) in PK_OF:
+            return PK_OF[before.group(1)]
+    return PARAMETERS[name]
 
 
 @dataclass
@@ -254,7 +281,10 @@ def make_side(spec: dict[str, Any]) -> Side:
         tokens += [account["access_token"], account["refresh_token"]]
     open_link = services.create_link(client=client, connector_id=CONNECTOR, flow_id="account",
                                      actor=ADMIN)
-    return Side(client, grants, [open_link, *links], accounts, tokens)
+    # A call the outbound client recorded (made here: the suite makes no HTTP call).
+    call = OutboundCall.objects.for_client(client).create(
+        client=client, grant=grants[0], connector=CONNECTOR, endpoint="account.profile", status=200)
+    return Side(client, grants, [open_link, *links], accounts, tokens, [call])
 
 
 def make_operator(username: str):
@@ -365,28 +395,29 @@ def probe(browser: Browser, world: World, routes: list[Route] | None = None,
     request("GET", "/panel/" + query)
     for route in routes:
         names = route.params
-        ofclient = [n for n in names if PARAMETERS[n].of_client]
-        neutral = {n: PARAMETERS[n].value(mine) for n in names if not PARAMETERS[n].of_client}
+        fillers = {n: parameter(route, n) for n in names}
+        ofclient = [n for n in names if fillers[n].of_client]
+        neutral = {n: fillers[n].value(mine) for n in names if not fillers[n].of_client}
         if not ofclient:  # nothing of a client in the address: nothing to hide but the data
             url = route.fill(neutral)
             request("GET", url)
             request("GET", url + query)
             request("POST", url)
             continue
-        own = route.fill({**neutral, **{n: PARAMETERS[n].value(mine) for n in ofclient}})
+        own = route.fill({**neutral, **{n: fillers[n].value(mine) for n in ofclient}})
         answer = request("GET", own)
         if answer.status_code == 404:
             failures.append(f"GET {own} (the operator's own client's ids) -> 404: the probe would "
                             "prove nothing; map this route's parameters to the right objects.")
         request("GET", own + query)
-        ghost = route.fill({**neutral, **{n: PARAMETERS[n].ghost for n in ofclient}})
+        ghost = route.fill({**neutral, **{n: fillers[n].ghost for n in ofclient}})
         expected = {m: (browser.get(ghost) if m == "GET" else browser.post(ghost, body)).status_code
                     for m in ("GET", "POST")}
         # Every mix of the other client's ids with the operator's own, the other's in at least one.
         for sides in itertools.product((mine, other), repeat=len(ofclient)):
             if other not in sides:
                 continue
-            values = {**neutral, **{n: PARAMETERS[n].value(s) for n, s in zip(ofclient, sides, strict=True)}}
+            values = {**neutral, **{n: fillers[n].value(s) for n, s in zip(ofclient, sides, strict=True)}}
             url = route.fill(values)
             statuses = {}
             for method in ("GET", "POST"):
@@ -499,17 +530,13 @@ class IsolationProperties(TestCase):
     def test_for_client_returns_only_that_clients_rows(self, a, b):
         assume(a["slug"] != b["slug"])
         sides = [make_side(a), make_side(b)]
-        for side in sides:
-            OutboundCall.objects.for_client(side.client).create(
-                client=side.client, grant=side.grants[0], connector=CONNECTOR,
-                endpoint="account.profile", status=200)
         for model in client_owned_models():
             for side in sides:
                 rows = list(model.objects.for_client(side.client))
                 assert {r.client_id for r in rows} <= {side.client.pk}, model
                 # The plain manager is the tests' to use: the scoped one misses nothing.
                 assert len(rows) == model.all_clients.filter(client=side.client).count(), model
-        for model in (AuthorisationLink, Grant, PlatformAccount, OutboundCall):
+        for model in (AuthorisationLink, Grant, GrantEvent, PlatformAccount, OutboundCall):
             assert model.objects.for_client(sides[0].client).exists(), model
 
 
@@ -631,6 +658,17 @@ def _leaky_json(request, public_id):
                                 content_type="application/json")
 
 
+def _leaky_mixed(request, slug, pk):
+    """A page that checks the client in the address, then takes the grant by its pk alone."""
+    from privet.integrations.selectors import client_for
+
+    client_for(request.user, slug)
+    grant = Grant.all_clients.filter(pk=pk).first()
+    if grant is None:
+        return HttpResponseNotFound("No such grant.")
+    return HttpResponse(f"<p>Grant {grant.pk} of account {html.escape(grant.account_id)}</p>")
+
+
 def _unmapped_view(request, ticket):
     return HttpResponse("")
 
@@ -651,6 +689,11 @@ class LeakyIdor:
 
 class LeakyNotFound:
     urlpatterns = _urlconf(_panel(path("clients/<slug:slug>/grants/<int:pk>/", _leaky_not_found,
+                                       name="client_grant")))
+
+
+class LeakyMixed:
+    urlpatterns = _urlconf(_panel(path("clients/<slug:slug>/grants/<int:pk>/", _leaky_mixed,
                                        name="client_grant")))
 
 
@@ -696,8 +739,10 @@ def test_the_operator_of_one_client_passes_the_probe(world):
 @pytest.mark.parametrize("urlconf, shown", [
     (LeakyIdor, "-> 200"),
     (LeakyNotFound, "Ресторан «Берёзка» & Co"),
+    (LeakyMixed, "/leaky/panel/clients/tulipan/grants/"),
     (LeakyApi, "berezka-co"),
-], ids=["page of another client", "404 naming the client", "API 404 naming the client"])
+], ids=["page of another client", "404 naming the client", "own client, other's grant",
+        "API 404 naming the client"])
 def test_the_probe_catches_a_page_that_leaks_another_client(world, urlconf, shown):
     with override_settings(ROOT_URLCONF=urlconf):
         browser = signed_in(world)
@@ -721,3 +766,13 @@ def test_the_authorisation_page_of_another_clients_link_is_a_404_to_an_operator(
     assert (theirs.status_code, none.status_code) == (404, 404)
     assert own.status_code == 403  # theirs to send to the owner: an operator cannot authorise
     assert leaks(theirs, "", world.other.needles()) == []
+
+
+def test_a_bare_pk_names_the_object_of_the_segment_before_it():
+    def route(template: str) -> Route:
+        return Route(("panel",), "client_x", template)
+
+    assert parameter(route("/panel/clients/<slug:slug>/links/<int:pk>/cancel/"), "pk") is PK_OF["links"]
+    assert parameter(route("/panel/clients/<slug:slug>/calls/<int:id>/"), "id") is PK_OF["calls"]
+    assert parameter(route("/panel/clients/<slug:slug>/<int:pk>/"), "pk") is PARAMETERS["pk"]
+    assert parameter(route("/panel/clients/<slug:slug>/"), "slug") is PARAMETERS["slug"]
