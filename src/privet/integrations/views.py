@@ -25,6 +25,7 @@ from privet.telemetry.services import record_security_event
 from . import services
 from .connectors import connectors
 from .models import AuthorisationLink, Client
+from .selectors import clients_visible_to
 from .services import AuthorisationRefused, InvalidLink
 
 NONCE_COOKIE = "privet_authorise"
@@ -55,7 +56,10 @@ def authorise(request: HttpRequest, public_id: str) -> HttpResponse:
     """GET: what the studio will access, why, and what it never does (from the declaration),
     in the link's language. POST: continue to the platform."""
     link = _link(public_id)
-    if link is None or not link.usable():
+    # An operator who may not see the link's client gets the answer of a link that does not
+    # exist: a 404, never a 403 that would confirm it is another client's.
+    if link is None or not link.usable() or (
+            _staff(request) and not clients_visible_to(request.user).filter(pk=link.client_id).exists()):
         return _refused(request, "link_invalid", _("This authorisation link has expired, or was "
                         "used or cancelled. Ask the studio for a new one."), status=404)
     if _staff(request):
