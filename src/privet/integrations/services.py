@@ -34,7 +34,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -177,8 +177,10 @@ def create_link(*, client: Client, connector_id: str, flow_id: str, scopes: Iter
 
 
 def link_url(link: AuthorisationLink) -> str:
-    """The absolute address the operator sends to the owner."""
-    return settings.SITE_URL + reverse("integrations:authorise", args=[link.public_id])
+    """The absolute address the operator sends to the owner, in the link's language (the
+    owner's page speaks the language of its address)."""
+    with translation.override(link.language):
+        return settings.SITE_URL + reverse("integrations:authorise", args=[link.public_id])
 
 
 def redirect_uri(connector: Connector) -> str:

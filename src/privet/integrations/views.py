@@ -8,6 +8,8 @@ the browser that continued from the page (a cookie bound to the ``state``).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +25,7 @@ from privet.telemetry.models import AUTHORISATION_REFUSED
 from privet.telemetry.services import record_security_event
 
 from . import services
-from .connectors import connectors
+from .connectors import Connector, OAuthFlow, connectors
 from .models import AuthorisationLink, Client
 from .selectors import clients_visible_to
 from .services import AuthorisationRefused, InvalidLink
@@ -82,10 +84,25 @@ def authorise(request: HttpRequest, public_id: str) -> HttpResponse:
             httponly=True, secure=settings.SESSION_COOKIE_SECURE, samesite="Lax",
             path=reverse("platforms:callback", args=[connector.id]))
         return response
-    return render(request, "integrations/authorise.html", {
+    lang = translation.get_language() if translation.get_language() in ("en", "pl") else "en"
+    response = render(request, "integrations/authorise.html", {
         "link": link, "client": link.client, "connector": connector, "flow": flow,
         "declared": declared, "declaration": declaration,
+        # The declaration's texts are in every language: the page's (the link's address
+        # carries the link's language, services.link_url).
+        "may_read": [item.label.get(lang) for item in declared.may_read] if declared else [],
+        "never": declared.never.get(lang) if declared else [],
     })
+    # "Continue" posts here and is redirected to the platform: a browser applies the page's
+    # form-action to that redirect too, so the platform's authorisation origin is allowed.
+    response._csp_update = {"form-action": [_platform_origin(connector, flow)]}  # type: ignore[attr-defined]
+    return response
+
+
+def _platform_origin(connector: Connector, flow: OAuthFlow) -> str:
+    """Where the platform's authorisation page for ``flow`` is (scheme and host)."""
+    parts = urlsplit(connector.authorize_url(flow, app_id="", state="", redirect_uri="", scopes=()))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _language_of(state: str) -> str:

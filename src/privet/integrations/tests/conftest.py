@@ -15,6 +15,7 @@ from privet.integrations import services
 from privet.integrations.models import AuthorisationLink, Client, Grant
 from privet.integrations.tiktok.connector import TIKTOK
 from privet.integrations.tiktok.fake import TikTokFake
+from privet.panel.tests.conftest import make_operator  # noqa: F401 (a fixture: operators with TOTP)
 
 SITE = "http://testserver"
 

@@ -180,7 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             scopes = params.get("scope", "")
             page = (
-                "<!doctype html><html lang=en><head><title>Authorise (contract fake)</title></head>"
+                "<!doctype html><html lang=en><head><title>Authorise (contract fake)</title>"
+                "<link rel=icon href=\"data:,\"></head>"  # no /favicon.ico request (a 404)
                 f"<body><h1>Authorise the app {html.escape(app)}</h1>"
                 f"<p>Scopes: {html.escape(scopes) or '(the advertiser authorisation)'}</p>"
                 f"<form method=post action=\"{html.escape(self.path)}\">"

@@ -27,7 +27,7 @@ def test_an_owner_connects_a_tiktok_account(tiktok_fake, make_link):
     assert sent["redirect_uri"] == "http://testserver/integrations/callback/tiktok_business/"
     assert "code" in query_of(journey.callback) and "state" in query_of(journey.callback)
     assert journey.response.status_code == 200
-    assert "Connected" in journey.response.content.decode()
+    assert "Połączono" in journey.response.content.decode()  # "Connected", in the link's Polish
 
     grant = grant_of(link)
     assert grant.live and grant.flow == "account"
