@@ -459,12 +459,12 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
-        "axes.apps": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
         # httpx logs every request's URL at INFO; a platform's URL may carry an app secret in
         # its query (TikTok's oauth2/advertiser/get/). Calls are recorded without parameters
         # by privet.integrations.http instead.
         "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},  # its start-up banner would head every CLI command's output
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -141,6 +141,7 @@ ACTION_LABELS = {
         "audit action", "Authorisation withdrawn by the account owner"),
     "integrations.purged": pgettext_lazy("audit action", "Client's integration data purged"),
     "integrations.call_refused": pgettext_lazy("audit action", "Call to a platform refused"),
+    "integrations.webhook_refused": pgettext_lazy("audit action", "Webhook refused"),
     "integrations.expired_records": pgettext_lazy(
         "audit action", "Integration data deleted when its retention period ended"),
     "integrations.exported": pgettext_lazy("audit action", "Client's integration data exported"),

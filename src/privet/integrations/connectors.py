@@ -105,12 +105,13 @@ class Answer:
 @dataclass(frozen=True)
 class TokenSet:
     """What a platform answered to a code exchange or a refresh, as the platform reported it
-    (the scopes granted, which may be fewer than requested)."""
+    (the scopes granted, which may be fewer than requested). Its tokens are left out of its
+    ``repr``, so a traceback or a ``%r`` shows none."""
 
-    access_token: str
-    scopes: tuple[str, ...]
-    account_id: str
-    refresh_token: str = ""
+    access_token: str = field(repr=False)
+    scopes: tuple[str, ...] = ()
+    account_id: str = ""
+    refresh_token: str = field(default="", repr=False)
     expires_in: int | None = None
     refresh_expires_in: int | None = None
     accounts: tuple[Mapping[str, str], ...] = ()  # e.g. advertiser accounts: ({"id":..., "name":...},)

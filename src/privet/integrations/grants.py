@@ -45,17 +45,29 @@ def _ledger(grant: Grant, kind: str, *, actor: Actor, details: dict[str, Any] | 
 
 def refresh_grant(grant: Grant) -> Grant:
     """Refresh the grant's access token at the platform (once; the outbound client calls this
-    on an expired token). A refused refresh ends the grant: the owner must authorise again."""
+    on an expired token). A refused refresh ends the grant: the owner must authorise again.
+
+    The grant's row is locked across the platform's call, so two workers never spend the same
+    refresh token: the second finds the grant refreshed meanwhile and uses the new token. A
+    grant ended meanwhile is left ended (no token is written back into it)."""
     connector = connectors.get(grant.connector)
-    try:
-        tokens = connector.refresh(grant)
-    except (RefreshExpired, TokenRefused):
-        expire_grant(grant)
-        raise
-    except PlatformError:
-        raise
+    seen = grant.refreshed_at
+    refused: PlatformError | None = None
     with transaction.atomic():
         grant = Grant.objects.for_client(grant.client).select_for_update().get(pk=grant.pk)
+        if not grant.live or grant.refreshed_at != seen:
+            return grant
+        try:
+            tokens = connector.refresh(grant)
+        except (RefreshExpired, TokenRefused) as exc:
+            refused = exc
+    if refused is not None:
+        expire_grant(grant)
+        raise refused
+    with transaction.atomic():
+        grant = Grant.objects.for_client(grant.client).select_for_update().get(pk=grant.pk)
+        if not grant.live:
+            return grant
         before = list(grant.scopes)
         grant.access_token = tokens.access_token
         if tokens.refresh_token:
@@ -109,7 +121,7 @@ def deauthorise(grant: Grant, *, by_owner: bool, actor: Actor, reason: str) -> G
     data starts. ``by_owner``: the owner revoked it on the platform (a webhook, a refused
     token); otherwise an operator did (:func:`disconnect`)."""
     grant = Grant.objects.for_client(grant.client).select_for_update().get(pk=grant.pk)
-    if grant.status == Grant.Status.REVOKED:
+    if not grant.live:  # revoked or expired already: its tokens are gone, its clock runs
         return grant
     _end(grant, Grant.Status.REVOKED)
     kind = GrantEvent.Kind.DEAUTHORISED if by_owner else GrantEvent.Kind.REVOKED

@@ -11,10 +11,10 @@
 and records each refusal as an :class:`~.models.OutboundCall`, a security event in the
 technical log and an audit event. A call that goes out is retried on the platform's rate-limit
 and transient errors with exponential backoff and jitter (stamina), refreshes an expired
-access token once (:func:`privet.integrations.services.refresh_grant`) and goes on with the
+access token once (:func:`privet.integrations.grants.refresh_grant`) and goes on with the
 same request, and is recorded (endpoint, status, platform code, record count, duration) without
 its parameters or body. A token refused as invalid means the owner revoked it on the platform:
-the grant is ended (:func:`~privet.integrations.services.deauthorise`).
+the grant is ended (:func:`~privet.integrations.grants.deauthorise`).
 
 The connector shapes requests and reads answers (:meth:`Connector.credentials`,
 :meth:`Connector.parse`); this module owns every rule that does not depend on the platform.
@@ -111,17 +111,18 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
         raise refuse(client, connector, name, "no_app",
                      f"{connector.id} has no app configured (privet integrations configure).",
                      grant=grant, actor=actor)
-    if endpoint.auth == "token":
+    # A grant's token may travel in a header (``auth="token"``) or in the body of an app call
+    # (revocation, the advertiser list): either way it must be this client's own, live grant.
+    if endpoint.auth == "token" or grant is not None:
         if grant is None or grant.client_id != client.pk or grant.connector != connector.id:
             raise refuse(client, connector, name, "no_grant",
                          f"{client.slug} has no grant for this call.", actor=actor)
         if not grant.live:
             raise refuse(client, connector, name, "grant_not_live",
                          f"{grant} is {grant.status}.", grant=grant, actor=actor)
-        if endpoint.scope and endpoint.scope not in (grant.scopes or []):
-            raise refuse(client, connector, name, "scope_not_granted",
-                         f"{grant} does not hold the scope {endpoint.scope}.", grant=grant,
-                         actor=actor)
+    if endpoint.auth == "token" and endpoint.scope and endpoint.scope not in (grant.scopes or []):
+        raise refuse(client, connector, name, "scope_not_granted",
+                     f"{grant} does not hold the scope {endpoint.scope}.", grant=grant, actor=actor)
     return endpoint, url, app
 
 
@@ -134,12 +135,12 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
     attempts = 0
     refreshed = False
     answer: Answer | None = None
-    error: PlatformError | httpx.HTTPError | None = None
+    error: PlatformError | None = None
     try:
         while True:
             try:
                 for attempt in stamina.retry_context(
-                        on=(RateLimited, Transient, httpx.TransportError),
+                        on=(RateLimited, Transient),
                         attempts=settings.PRIVET_INTEGRATIONS_RETRY_ATTEMPTS,
                         wait_initial=settings.PRIVET_INTEGRATIONS_RETRY_WAIT,
                         wait_max=30.0, wait_jitter=settings.PRIVET_INTEGRATIONS_RETRY_WAIT):
@@ -148,7 +149,10 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
                         answer = _send(connector, endpoint, url, grant, app, params, json)
                 break
             except TokenExpired:
-                if refreshed or grant is None or not grant.refresh_token:
+                # Only a token sent as the call's credential is refreshed and the call made
+                # again; an app call carrying a token in its body (revocation) would resend
+                # the stale one.
+                if refreshed or grant is None or not grant.refresh_token or endpoint.auth != "token":
                     raise
                 from .grants import refresh_grant
 
@@ -162,7 +166,7 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
 
             deauthorise(grant, by_owner=True, actor="system:integrations", reason="token_refused")
         raise
-    except (PlatformError, httpx.HTTPError) as exc:
+    except PlatformError as exc:
         error = exc
         raise
     finally:
@@ -183,8 +187,8 @@ def _send(connector: Connector, endpoint: Endpoint, url: str, grant: Grant | Non
     with httpx.Client(timeout=TIMEOUT, transport=_transport(), follow_redirects=False) as http:
         try:
             response = http.request(endpoint.method, url, headers=headers, params=params, json=json)
-        except httpx.TimeoutException as exc:
-            raise Transient(None, None) from exc
+        except httpx.TransportError as exc:  # unreachable, reset, timed out: retried, then
+            raise Transient(None, None) from exc  # a PlatformError like any other failure
     if response.status_code == 429:
         raise RateLimited(None, 429)
     if response.status_code >= 500:

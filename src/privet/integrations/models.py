@@ -117,6 +117,11 @@ class Grant(ClientOwned):
 
     class Meta:
         ordering = ["-granted_at"]
+        # One live grant per account: two callbacks at once for the same account cannot both
+        # create one (the second renews it, services.record_grant).
+        constraints = [models.UniqueConstraint(
+            fields=["client", "connector", "flow", "account_id"],
+            condition=models.Q(status="active"), name="integrations_one_live_grant")]
         verbose_name = _("grant")
         verbose_name_plural = _("grants")
 

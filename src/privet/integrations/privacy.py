@@ -38,7 +38,7 @@ from privet.registry import (
     registry,
 )
 
-from .grants import integration_models
+from .grants import _ledger, integration_models
 from .models import (
     AuthorisationLink,
     Client,
@@ -55,13 +55,23 @@ DELIVERY = frozenset({"delivery"})
 
 
 def _delete(kind: str):
-    """``expire`` of a target: delete the batch, one audit event with its size."""
+    """``expire`` of a target: delete the batch, one audit event with its size, and for
+    integration data a ``purged`` entry in the ledger of each grant it came from."""
 
     def expire(records: QuerySet, *, actor: Any, run_ref: str) -> int:
         keys = list(records.order_by().values_list("pk", flat=True))
         if not keys:
             return 0
         with transaction.atomic():
+            if kind == "integration_data":
+                counts: dict[int, int] = {}
+                for grant_id in records.model._default_manager.filter(pk__in=keys) \
+                        .values_list("grant_id", flat=True):
+                    counts[grant_id] = counts.get(grant_id, 0) + 1
+                for grant in Grant.all_clients.filter(pk__in=counts).select_related("client"):
+                    _ledger(grant, GrantEvent.Kind.PURGED, actor=actor,
+                            details={"records": {records.model._meta.label: counts[grant.pk]},
+                                     "reason": "retention"})
             removed = records.model._default_manager.filter(pk__in=keys).delete()[1].get(
                 records.model._meta.label, 0)
             if removed:

@@ -7,8 +7,10 @@ production alike): ``Model.objects.for_client(client)`` is the only way in, so a
 job cannot read one client's data while working for another, and nothing can join across
 clients by forgetting a filter. The plain manager (``all_clients``, Django's default: the
 admin, cascades, the retention engine) is for the few system-wide jobs that must see every
-client: expiry, key rotation, the isolation tests; ``privet.E032`` lists the modules allowed
-to use it and fails ``manage.py check`` for any other.
+client: expiry, key rotation, finding a webhook's grant by its platform account. The
+isolation suite (``integrations/tests/test_isolation.py``) lists the modules allowed to use it
+and fails for any other; ``privet.E032`` fails ``manage.py check`` for a client-owned model
+without the scoped manager or with a nullable client.
 """
 
 from __future__ import annotations

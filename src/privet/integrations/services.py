@@ -39,6 +39,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from privet.audit.services import Actor, actor_label, append_event
+from privet.core.csv_export import safe_cell
 from privet.errors import PrivetError
 
 from .connectors import Connector, OAuthFlow, TokenSet, connectors
@@ -109,16 +110,20 @@ def assign_operators(*, client: Client, users: Iterable[Any], actor: Actor) -> C
     return client
 
 
-@transaction.atomic
 def end_contract(*, client: Client, at: datetime | None = None, actor: Actor) -> Client:
-    """The client's contract ended: its connection data (grants, their ledger) expires by the
-    declared rule for ``configuration_data`` after ``contract_end``."""
+    """The client's contract ended (the administrator's call): every live grant is disconnected
+    (revoked at the platform, its tokens wiped, its data's clock started), and the connection
+    data (grants, their ledger) expires by the declared rule for ``configuration_data`` after
+    ``contract_end``."""
     at = at or timezone.now()
-    client.contract_ended_at = at
-    client.save(update_fields=["contract_ended_at"])
-    Grant.objects.for_client(client).update(contract_ended_at=at)
-    append_event(actor=actor, action="integrations.contract_ended", obj=client,
-                 details={"client": client.slug, "ended": at.isoformat()})
+    with transaction.atomic():
+        client.contract_ended_at = at
+        client.save(update_fields=["contract_ended_at"])
+        Grant.objects.for_client(client).update(contract_ended_at=at)
+        append_event(actor=actor, action="integrations.contract_ended", obj=client,
+                     details={"client": client.slug, "ended": at.isoformat()})
+    for grant in Grant.objects.for_client(client).filter(status=Grant.Status.ACTIVE):
+        disconnect(grant=grant, actor=actor)  # the platform's call outside any transaction
     return client
 
 
@@ -345,7 +350,7 @@ def disconnect(*, grant: Grant, actor: Actor, purge_now: bool = False) -> Grant:
         try:
             connector.revoke(grant)
             revoked_at_platform = True
-        except (PlatformError, Refused, OSError, NotImplementedError):
+        except (PlatformError, Refused, NotImplementedError):
             # Refused (no app configured, a host not allowed), the platform's error, the network,
             # or a connector that cannot revoke: the grant ends here all the same, and the
             # ledger says the platform was not told.
@@ -425,8 +430,9 @@ def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
     """The integration data the studio holds for ``client`` (every model of
     :func:`integration_models`, through its client-scoped manager), as CSV (one section per
     model: a header row naming the model, then its columns and rows) or JSON
-    (``{"client": slug, "models": {label: [row, ...]}}``). Only for that client's own operators
-    (the caller has passed :func:`selectors.client_for`); audited with the counts."""
+    (``{"client": slug, "models": {label: [row, ...]}}``). Only for those who may see the
+    client (its operators, the privacy officer, the administrator: the caller has passed
+    :func:`selectors.client_for`); audited with the counts. Cells are safe in a spreadsheet."""
     if fmt not in EXPORT_FORMATS:
         raise IntegrationError(f"Unknown export format {fmt!r}.")
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
@@ -447,8 +453,9 @@ def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
             writer.writerow([label])
             writer.writerow(columns)
             for row in rows:
-                writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
-                                 else ("" if v is None else v) for v in row])
+                # A platform username or caption is someone else's text: never a formula.
+                writer.writerow([safe_cell(json.dumps(v, ensure_ascii=False)
+                                           if isinstance(v, dict | list) else v) for v in row])
             writer.writerow([])
         content = out.getvalue()
     with transaction.atomic():

@@ -179,8 +179,11 @@ def rotate(*, batch_size: int = 500, progress: Callable[[int, int], None] | None
                 with connection.cursor() as cursor:
                     marks = ", ".join(["%s"] * len(chunk))
                     cols = ", ".join(f'"{c}"' for c in columns)
-                    cursor.execute(f'SELECT "{pk}", {cols} FROM "{table}" WHERE "{pk}" IN ({marks})',  # noqa: S608 (names from the model, values bound)
-                                   chunk)
+                    # Locked until the batch commits: a refresh writing a new token meanwhile
+                    # waits, instead of being overwritten with the old one re-encrypted.
+                    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+                    cursor.execute(f'SELECT "{pk}", {cols} FROM "{table}" '  # noqa: S608 (names from the model, values bound)
+                                   f'WHERE "{pk}" IN ({marks}){lock}', chunk)
                     rows = cursor.fetchall()
                     for row_pk, *values in rows:
                         new = [multi.rotate(v.encode("ascii")).decode("ascii") if v else v

@@ -112,8 +112,9 @@ def _language_of(state: str) -> str:
         value = services.read_state(state)
     except AuthorisationRefused:
         return settings.LANGUAGE_CODE
-    language = (AuthorisationLink.all_clients.filter(public_id=str(value["l"]))
-                .values_list("language", flat=True).first())
+    client = Client.objects.filter(pk=value["c"]).first()
+    language = (AuthorisationLink.objects.for_client(client).filter(public_id=str(value["l"]))
+                .values_list("language", flat=True).first()) if client else None
     return language or settings.LANGUAGE_CODE
 
 

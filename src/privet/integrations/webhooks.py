@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from privet.audit.services import append_event
 from privet.telemetry.models import WEBHOOK_REFUSED
 from privet.telemetry.services import record_security_event
 
@@ -42,7 +43,14 @@ CACHE_PREFIX = "privet:webhook:"
 
 
 def _refused(request: HttpRequest, exc: WebhookRefused) -> JsonResponse:
+    """A refusal is a security event and an audit event (its reason and the connector named in
+    the address, nothing of the body)."""
     record_security_event(WEBHOOK_REFUSED, request, reason=exc.reason)
+    connector = str((request.resolver_match.kwargs if request.resolver_match else {})
+                    .get("connector_id", ""))[:64]
+    append_event(actor="anonymous", action="integrations.webhook_refused",
+                 object_type="connector", object_id=connector,
+                 details={"connector": connector, "reason": exc.reason})
     return JsonResponse({"error": exc.reason, "detail": str(exc)}, status=exc.status)
 
 

@@ -100,8 +100,11 @@ def test_the_callback_in_another_browser_is_refused(tiktok_fake, make_link):
 
 @pytest.mark.parametrize("stage", ["page", "callback"])
 def test_an_operator_signed_in_cannot_authorise(tiktok_fake, make_link, stage):
+    """Even the operator of the client (an unassigned one gets the 404 of a link that does
+    not exist: test_isolation)."""
     link = make_link()
     operator = get_user_model().objects.create_user("olga", password="a long correct horse")
+    services.assign_operators(client=link.client, users=[operator], actor="test")
     browser = Browser()
     if stage == "page":
         browser.force_login(operator)

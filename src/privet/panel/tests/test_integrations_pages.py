@@ -344,15 +344,19 @@ def test_disconnect_with_purge_deletes_the_grants_data_at_once(people, two_clien
     assert GrantEvent.objects.for_client(two_clients["acme"]).filter(grant=grant).count() == 3
 
 
-def test_contract_ended_is_recorded_once(people, two_clients, browser):
-    olga = browser(people["olga"])
-    assert olga.post("/panel/clients/acme/contract-end/").status_code == 302
+def test_contract_ended_is_recorded_once_by_the_administrator(people, two_clients, browser):
+    """Ending the contract disconnects the client's live grants (here the platform is not
+    reachable: the grant ends all the same); the client's operator may not do it."""
+    assert browser(people["olga"]).post("/panel/clients/acme/contract-end/").status_code == 403
+    ada = browser(people["ada"])
+    assert ada.post("/panel/clients/acme/contract-end/").status_code == 302
     acme = Client.objects.get(slug="acme")
     assert acme.contract_ended_at is not None
-    assert Grant.objects.for_client(acme).get().contract_ended_at == acme.contract_ended_at
-    olga.post("/panel/clients/acme/contract-end/")
+    grant = Grant.objects.for_client(acme).get()
+    assert grant.contract_ended_at == acme.contract_ended_at and grant.status == "revoked"
+    ada.post("/panel/clients/acme/contract-end/")
     assert AuditEvent.objects.filter(action="integrations.contract_ended").count() == 1
-    assert "Record the end of the contract" not in text(olga.get("/panel/clients/acme/"))
+    assert "Record the end of the contract" not in text(ada.get("/panel/clients/acme/"))
 
 
 # --- the export -------------------------------------------------------------------------------------

@@ -225,20 +225,27 @@ def grant_disconnect(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 @panel_view(WORK_INTEGRATIONS)
 def contract_end(request: HttpRequest, slug: str) -> HttpResponse:
-    client = selectors.client_for(request.user, slug)
+    client = selectors.client_for(request.user, slug)  # another client's: 404 before the role
+    if not can(request.user, MANAGE_CLIENTS):
+        return render(request, "panel/forbidden.html", status=403)
     if client.contract_ended_at:
         messages.error(request, _("The contract has already ended; nothing was changed."))
     else:
         services.end_contract(client=client, actor=request.user)
-        messages.success(request, _("Contract ended: the connection data expires by the declared "
-                                    "rule counted from today."))
+        messages.success(request, _("Contract ended: its live authorisations were disconnected, "
+                                    "and the connection data expires by the declared rule "
+                                    "counted from today."))
     return redirect("panel:client", slug=client.slug)
 
 
 @require_POST
-@panel_view(MANAGE_CLIENTS)
+@panel_view(WORK_INTEGRATIONS)
 def client_operators(request: HttpRequest, slug: str) -> HttpResponse:
+    # The client first: another client's address is a 404 before the role is even asked, so a
+    # 403 never confirms that a client exists.
     client = selectors.client_for(request.user, slug)
+    if not can(request.user, MANAGE_CLIENTS):
+        return render(request, "panel/forbidden.html", status=403)
     form = AssignOperatorsForm(request.POST)
     if not form.is_valid():
         return _client_page(request, client, assign_form=form, status=400)
