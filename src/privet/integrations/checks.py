@@ -30,7 +30,7 @@ from .scoping import ClientOwned, ClientScopedManager
 
 def connector_errors(connector: Connector, declaration) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    declared = next((c for c in declaration.integrations.connectors if c.id == connector.id), None)
+    declared = declaration.connector(connector.id)
     if declared is None:
         return [checks.Error(
             f"Connector {connector.id!r} is installed but the policy declaration does not list it "

@@ -46,7 +46,7 @@ def _declared_hosts(connector: Connector) -> set[str]:
     declaration = declaration_in_force()
     if declaration is None:
         return set()
-    declared = next((c for c in declaration.integrations.connectors if c.id == connector.id), None)
+    declared = declaration.connector(connector.id)
     return {h.lower() for h in declared.hosts} if declared else set()
 
 

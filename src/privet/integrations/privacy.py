@@ -50,6 +50,7 @@ from .models import (
     PlatformAccount,
     WebhookDelivery,
 )
+from .selectors import count_by_category
 
 DELIVERY = frozenset({"delivery"})
 
@@ -208,16 +209,7 @@ class ClientDataSource:
         return client, found
 
     def plan(self, subject: SubjectQuery) -> SourcePlan:
-        _client, found = self._records(subject)
-        records, holdings = 0, {}
-        for qs in found:
-            n = qs.count()
-            if not n:
-                continue
-            records += n
-            categories = {f.category for f in registry.fields.values() if f.model is qs.model}
-            for category in categories or {"integration_data"}:
-                holdings[category] = holdings.get(category, 0) + n
+        records, holdings = count_by_category(self._records(subject)[1])
         return SourcePlan(self.name, records, holdings)
 
     def _count(self, subject: SubjectQuery) -> int:

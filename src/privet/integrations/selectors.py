@@ -8,6 +8,7 @@ confirmed either.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from .grants import integration_models
 from .models import AuthorisationLink, Client, Grant, GrantEvent, OutboundCall
 
 SEE_ALL_CLIENTS = "panel.see_all_clients"
@@ -61,22 +63,26 @@ def calls_of(client: Client) -> QuerySet[OutboundCall]:
     return OutboundCall.objects.for_client(client)
 
 
-def holdings_of(client: Client) -> dict[str, int]:
-    """Records of integration data the studio holds for ``client``, per declared category
-    (from each model's field mapping in the privacy registry)."""
+def count_by_category(querysets: Iterable[QuerySet]) -> tuple[int, dict[str, int]]:
+    """``(records, per category)`` of integration records: each queryset counted once, its
+    records under every category its model's fields are mapped to in the privacy registry."""
     from privet.registry import registry
 
-    from .services import integration_models
-
-    held: dict[str, int] = {}
-    for model in integration_models():
-        count = model.objects.for_client(client).count()
+    records, held = 0, {}
+    for qs in querysets:
+        count = qs.count()
         if not count:
             continue
-        categories = {f.category for f in registry.fields.values() if f.model is model}
+        records += count
+        categories = {f.category for f in registry.fields.values() if f.model is qs.model}
         for category in categories or {"integration_data"}:
             held[category] = held.get(category, 0) + count
-    return held
+    return records, held
+
+
+def holdings_of(client: Client) -> dict[str, int]:
+    """Records of integration data the studio holds for ``client``, per declared category."""
+    return count_by_category(m.objects.for_client(client) for m in integration_models())[1]
 
 
 def failed_calls(qs: QuerySet[OutboundCall]) -> QuerySet[OutboundCall]:

@@ -71,8 +71,7 @@ def authorise(request: HttpRequest, public_id: str) -> HttpResponse:
     connector = connectors.get(link.connector)
     flow = connector.flows[link.flow]
     declaration = declaration_in_force()
-    declared = next((c for c in declaration.integrations.connectors if c.id == connector.id), None) \
-        if declaration else None
+    declared = declaration.connector(connector.id) if declaration else None
     if request.method == "POST":
         try:
             started = services.begin_authorisation(link=link)

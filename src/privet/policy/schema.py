@@ -385,6 +385,11 @@ class Declaration(Strict):
     def legal_basis(self, basis_id: str) -> LegalBasis:
         return next(b for b in self.legal_bases if b.id == basis_id)
 
+    def connector(self, connector_id: str) -> Connector | None:
+        """The declared connector ``connector_id`` (its hosts, what it may read, its "never"
+        list), or ``None`` when the declaration does not list it."""
+        return next((c for c in self.integrations.connectors if c.id == connector_id), None)
+
     def rules_for(self, *, category: str | None = None, purpose: str | None = None):
         return [
             r
