@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from privet.enquiries.tests.test_browser import dismiss_cookie_banner
 from privet.integrations.models import Client, Grant, PlatformAccount
 from privet.panel.roles import ADMINISTRATOR
-from privet.panel.tests.conftest import PASSWORD, code_for
+from privet.panel.tests.conftest import sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,18 +34,6 @@ def shots(tmp_path) -> Path:
     folder.mkdir()
     print(f"screenshots: {folder}")
     return folder
-
-
-def sign_in(page, url: str, user) -> None:
-    page.goto(url + "/panel/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/panel/login/verify/**")
-    page.get_by_label("Six-digit code from your authenticator app").fill(
-        code_for(TOTPDevice.objects.get(user=user)))
-    page.get_by_role("button", name="Verify and sign in").click()
-    page.wait_for_url(url + "/panel/")
 
 
 def new_link(page, flow: str, scopes: list[str]) -> str:
@@ -108,7 +95,7 @@ def test_an_owner_connects_two_accounts_and_the_operator_disconnects_and_purges_
     staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     staff.set_default_timeout(10_000)
     panel = page_errors(staff.new_page())
-    sign_in(panel, url, ada)
+    sign_in_browser(panel, url, ada)
     panel.get_by_role("navigation", name="Panel").get_by_role("link", name="Clients").click()
     panel.get_by_role("link", name="New client").click()
     panel.get_by_label("Client name").fill("Kawiarnia pod Lipą")

@@ -21,6 +21,20 @@ def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
     return f"{code:0{device.digits}d}"
 
 
+def sign_in_browser(page, url: str, user) -> None:
+    """Sign ``user`` in to the panel at ``url`` in a real browser: password, then the code their
+    authenticator app shows now (the browser tests of every app share it)."""
+    page.goto(url + "/panel/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/panel/login/verify/**")
+    page.get_by_label("Six-digit code from your authenticator app").fill(
+        code_for(TOTPDevice.objects.get(user=user)))
+    page.get_by_role("button", name="Verify and sign in").click()
+    page.wait_for_url(url + "/panel/")
+
+
 @pytest.fixture
 def make_operator(db):
     def make(username: str = "olga", role: str | None = OPERATOR, *, device: bool = True):

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from privet.consent.services import record_consent
 from privet.policy.services import publish_version
 
-from .conftest import PASSWORD, code_for
+from .conftest import PASSWORD, sign_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,25 +41,13 @@ def admin_with_receipts(live_server, policy):
     return live_server.url, user
 
 
-def sign_in(page, url: str, user) -> None:
-    page.goto(url + "/panel/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/panel/login/verify/**")
-    page.get_by_label("Six-digit code from your authenticator app").fill(
-        code_for(TOTPDevice.objects.get(user=user)))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url + "/panel/")
-
-
 @pytest.mark.parametrize("lang", ["", "/pl"])
 def test_the_receipts_changelist_fits_1280_pixels(admin_with_receipts, browser, page_errors,
                                                   artifacts_dir, lang):
     url, user = admin_with_receipts
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = page_errors(context.new_page())
-    sign_in(page, url, user)
+    sign_in_browser(page, url, user)
     page.goto(url + lang + RECEIPTS)
     page.screenshot(path=str(artifacts_dir / f"admin-receipts-1280{lang.replace('/', '-')}.png"),
                     full_page=True)

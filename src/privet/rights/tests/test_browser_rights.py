@@ -22,14 +22,13 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from privet.consent.models import ConsentReceipt
 from privet.enquiries import services as enquiry_services
 from privet.enquiries.models import Enquiry
 from privet.panel.roles import OPERATOR
-from privet.panel.tests.conftest import PASSWORD, code_for
+from privet.panel.tests.conftest import sign_in_browser
 from privet.policy.services import publish_version
 from privet.rights.models import ExportArchive, RightsRequest, Status
 
@@ -185,18 +184,6 @@ def confirm(page, inbox, w: dict, email: str) -> RightsRequest:
     return request
 
 
-def sign_in(page, url: str, operator) -> None:
-    page.goto(url + "/panel/login/")
-    page.get_by_label("Username").fill(operator.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/panel/login/verify/**")
-    device = TOTPDevice.objects.get(user=operator)
-    page.get_by_label("Six-digit code from your authenticator app").fill(code_for(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    page.wait_for_url(url + "/panel/")
-
-
 def carry_out(page, url: str, request: RightsRequest, *, changes: dict[str, str] | None = None,
               panel: str = "") -> None:
     """The operator opens the request from the list, reads the plan and carries it out."""
@@ -285,7 +272,7 @@ def test_a_person_exercises_a_right_from_the_portal_to_the_answer(
     office = browser.new_context(viewport={"width": 1280, "height": 900})
     office.set_default_timeout(10_000)
     panel = page_errors(office.new_page())
-    sign_in(panel, url, operator)
+    sign_in_browser(panel, url, operator)
     changes = {"Name": "Anna Kowalska-Nowak"} if right == "rectification" else None
     carry_out(panel, url, request, changes=changes)
     shot(panel, "panel-done")
