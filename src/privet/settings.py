@@ -488,3 +488,6 @@ PRIVET_TIKTOK_ACCOUNT_AUTH_URL = os.environ.get(
 # doubling up to 30 s with as much jitter (the tests set a tiny wait).
 PRIVET_INTEGRATIONS_RETRY_ATTEMPTS = int(os.environ.get("PRIVET_INTEGRATIONS_RETRY_ATTEMPTS", 5))
 PRIVET_INTEGRATIONS_RETRY_WAIT = float(os.environ.get("PRIVET_INTEGRATIONS_RETRY_WAIT", 1.0))
+# How often each live grant's workflows are synced by the worker (a sync is incremental: it
+# reads what changed since the last one). The panel's "Sync now" does not wait for it.
+PRIVET_INTEGRATIONS_SYNC_MINUTES = int(os.environ.get("PRIVET_INTEGRATIONS_SYNC_MINUTES", 30))

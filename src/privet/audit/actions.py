@@ -145,6 +145,16 @@ ACTION_LABELS = {
     "integrations.expired_records": pgettext_lazy(
         "audit action", "Integration data deleted when its retention period ended"),
     "integrations.exported": pgettext_lazy("audit action", "Client's integration data exported"),
+    "integrations.synced": pgettext_lazy("audit action", "Client's platform data synced"),
+    "integrations.sync_requested": pgettext_lazy("audit action", "Sync of a client's platform data requested"),
+    "integrations.workflows_set": pgettext_lazy("audit action", "Client's workflows changed"),
+    "integrations.comment_replied": pgettext_lazy("audit action", "Reply to a comment sent to the platform"),
+    "integrations.comment_hidden": pgettext_lazy("audit action", "Comment hidden on the platform"),
+    "integrations.comment_unhidden": pgettext_lazy("audit action", "Comment shown again on the platform"),
+    "integrations.comment_deleted": pgettext_lazy("audit action", "Comment deleted on the platform"),
+    "integrations.message_sent": pgettext_lazy("audit action", "Direct message sent on the platform"),
+    "integrations.report_exported": pgettext_lazy("audit action", "Client's campaign report exported"),
+    "integrations.webhook_processed": pgettext_lazy("audit action", "Platform event applied from a webhook"),
     "security.sign_in_records_expired": pgettext_lazy("audit action", "Old sign-in records deleted"),
     "telemetry.records_expired": pgettext_lazy("audit action", "Expired technical log records deleted"),
     "telemetry.keys_destroyed": pgettext_lazy("audit action", "Expired pseudonym keys destroyed"),
@@ -220,6 +230,15 @@ DETAIL_LABELS = {
     "endpoint": pgettext_lazy("audit detail", "endpoint"),
     "kind": pgettext_lazy("audit detail", "kind"),
     "format": pgettext_lazy("audit detail", "format"),
+    "workflow": pgettext_lazy("audit detail", "workflow"),
+    "outcome": pgettext_lazy("audit detail", "outcome"),
+    "comment": pgettext_lazy("audit detail", "comment"),
+    "video": pgettext_lazy("audit detail", "video"),
+    "conversation": pgettext_lazy("audit detail", "conversation"),
+    "campaign": pgettext_lazy("audit detail", "campaign"),
+    "range": pgettext_lazy("audit detail", "range"),
+    "full": pgettext_lazy("audit detail", "full sync"),
+    "length": pgettext_lazy("audit detail", "length"),
 }
 
 

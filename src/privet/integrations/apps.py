@@ -8,5 +8,14 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from datetime import timedelta
+
+        from privet.core import schedule
+
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            tasks,
+        )
         from .tiktok import connector  # noqa: F401  (registers the TikTok connector)
+
+        schedule.every(timedelta(minutes=5), "integrations.sync_due", tasks.sync_due)

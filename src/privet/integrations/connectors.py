@@ -13,7 +13,13 @@ framework enforces reads the data:
   request and whether PKCE is used;
 - ``contract``: per object type, the fields it keeps, each mapped to a declared category and
   purpose (``privet.E031``), and the declaration's ``may_read`` item it belongs to. Anything
-  else the platform sends is dropped before it is stored (:func:`ObjectContract.keep`).
+  else the platform sends is dropped before it is stored (:func:`ObjectContract.keep`);
+- ``workflows``: what the studio does for a client with it (moderation, messages, reporting):
+  the authorisation and scopes each needs and the contract objects its syncs read. A client's
+  chosen workflows decide the scopes its links request and what is synced; every contract
+  object is read by a workflow and every declared ``may_read`` item by a contract object, or
+  ``privet.E033`` fails (the policy page never promises what nothing reads, and nothing reads
+  what it does not promise).
 
 Connectors register in :data:`connectors` when their module is imported (the integrations
 app's ``ready`` imports every ``privet.integrations.<platform>.connector``).
@@ -68,6 +74,21 @@ class OAuthFlow:
 
 
 @dataclass(frozen=True)
+class Workflow:
+    """A service the studio runs for a client through a connector: the authorisation it needs
+    (``flow``), the scopes of that authorisation it needs (all of them: a workflow whose scope
+    the owner did not grant is unavailable, never attempted) and the contract objects its
+    syncs read."""
+
+    id: str
+    label: str
+    flow: str
+    scopes: tuple[str, ...]
+    reads: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class FieldUse:
     """Why a contract keeps a field: the declared category it holds and the purpose it serves."""
 
@@ -100,6 +121,9 @@ class Answer:
     request_id: str = ""
     records: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The grant the call ended with: a refreshed one if the token expired on the way (the
+    # caller goes on with it, so the next call does not find the old token expired again).
+    grant: Any = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,7 @@ class Connector:
     endpoints: Mapping[str, Endpoint]
     flows: Mapping[str, OAuthFlow]
     contract: Mapping[str, ObjectContract] = field(default_factory=dict)
+    workflows: Mapping[str, Workflow] = field(default_factory=dict)
 
     # --- behaviour (implemented per platform) -------------------------------------------------
     def api_base(self) -> str:
@@ -187,6 +212,18 @@ class Connector:
 
     def endpoint(self, name: str) -> Endpoint:
         return self.endpoints[name]
+
+    def sync(self, grant: Grant, workflow: Workflow, *, full: bool, counts: dict[str, int]) -> None:
+        """Bring in what ``workflow`` reads for ``grant`` (see :mod:`.sync`), adding to
+        ``counts`` per object as it goes (so a sync cut short still says what it stored). The
+        framework has checked that the grant holds the workflow's scopes."""
+        raise NotImplementedError
+
+    def scopes_for(self, flow_id: str, workflow_ids: Iterable[str]) -> tuple[str, ...]:
+        """The scopes a link for ``flow_id`` requests for a client with these workflows."""
+        wanted = {s for w in workflow_ids if w in self.workflows
+                  and self.workflows[w].flow == flow_id for s in self.workflows[w].scopes}
+        return tuple(s for s in self.flows[flow_id].scopes if s in wanted)
 
 
 class ConnectorRegistry:

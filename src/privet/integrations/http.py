@@ -22,8 +22,10 @@ The connector shapes requests and reads answers (:meth:`Connector.credentials`,
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -67,6 +69,21 @@ def _transport() -> httpx.BaseTransport | None:
 
 
 _TRANSPORT: httpx.BaseTransport | None = None
+
+
+_LOCAL = threading.local()
+
+
+def _http() -> httpx.Client:
+    """This thread's HTTP client: its connections are kept alive between the calls of a sync
+    (a page after a page), which halves a call's time against a local platform."""
+    http = getattr(_LOCAL, "http", None)
+    if http is None or _LOCAL.transport is not _TRANSPORT:
+        if http is not None:
+            http.close()
+        http = httpx.Client(timeout=TIMEOUT, transport=_TRANSPORT, follow_redirects=False)
+        _LOCAL.http, _LOCAL.transport = http, _TRANSPORT
+    return http
 
 
 def use_transport(transport: httpx.BaseTransport | None) -> None:
@@ -158,7 +175,7 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
 
                 grant = refresh_grant(grant)  # raises RefreshExpired when the owner must re-authorise
                 refreshed = True
-        return answer  # type: ignore[return-value]
+        return replace(answer, grant=grant)  # type: ignore[arg-type]
     except TokenRefused as exc:
         error = exc
         if grant is not None and endpoint.auth == "token":
@@ -184,11 +201,10 @@ def _send(connector: Connector, endpoint: Endpoint, url: str, grant: Grant | Non
           json: Mapping[str, Any] | None) -> Answer:
     headers, params, json = connector.credentials(endpoint, grant=grant, app=app, params=params,
                                                   json=json)
-    with httpx.Client(timeout=TIMEOUT, transport=_transport(), follow_redirects=False) as http:
-        try:
-            response = http.request(endpoint.method, url, headers=headers, params=params, json=json)
-        except httpx.TransportError as exc:  # unreachable, reset, timed out: retried, then
-            raise Transient(None, None) from exc  # a PlatformError like any other failure
+    try:
+        response = _http().request(endpoint.method, url, headers=headers, params=params, json=json)
+    except httpx.TransportError as exc:  # unreachable, reset, timed out: retried, then
+        raise Transient(None, None) from exc  # a PlatformError like any other failure
     if response.status_code == 429:
         raise RateLimited(None, 429)
     if response.status_code >= 500:

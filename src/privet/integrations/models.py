@@ -261,3 +261,240 @@ class PlatformAccount(IntegrationRecord):
                                                name="integrations_account_once")]
         verbose_name = _("platform account")
         verbose_name_plural = _("platform accounts")
+
+
+# --- synced records (issue 13: the TikTok workflows) --------------------------------------------------
+#
+# Each is one platform object as the connector's contract keeps it, unique per grant by its
+# platform id (``external_id``): a sync upserts, so a page read twice (a resumed sync, an
+# overlap) never makes a duplicate.
+
+class Video(IntegrationRecord):
+    """A video of the authorised account, with its metadata (content metadata)."""
+
+    external_id = models.CharField(_("platform id"), max_length=64)
+    caption = models.TextField(_("caption"), blank=True)
+    created = models.DateTimeField(_("published"), null=True, blank=True)
+    share_url = models.URLField(_("link"), max_length=500, blank=True)
+    thumbnail_url = models.URLField(_("thumbnail"), max_length=500, blank=True)
+    duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    likes = models.PositiveIntegerField(_("likes"), default=0)
+    comments = models.PositiveIntegerField(_("comments"), default=0)
+    shares = models.PositiveIntegerField(_("shares"), default=0)
+    views = models.PositiveBigIntegerField(_("views"), default=0)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_video_once")]
+        verbose_name = _("video")
+        verbose_name_plural = _("videos")
+
+    def __str__(self) -> str:
+        return self.caption[:60] or self.external_id
+
+
+class Comment(IntegrationRecord):
+    """A comment on one of the account's videos, or a reply to one (``parent_id``)."""
+
+    class Status(models.TextChoices):
+        PUBLIC = "PUBLIC", _("Public")
+        HIDDEN = "HIDDEN", _("Hidden")
+
+    external_id = models.CharField(_("platform id"), max_length=64)
+    video_id = models.CharField(_("video"), max_length=64, db_index=True)
+    parent_id = models.CharField(_("reply to"), max_length=64, blank=True, db_index=True)
+    text = models.TextField(_("text"), blank=True)
+    username = models.CharField(_("username"), max_length=200, blank=True)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    created = models.DateTimeField(_("written"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.PUBLIC)
+    likes = models.PositiveIntegerField(_("likes"), default=0)
+    replies = models.PositiveIntegerField(_("replies"), default=0)
+    by_account = models.BooleanField(_("by the account itself"), default=False)
+
+    subject_fields = ("username",)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_comment_once")]
+        indexes = [models.Index(fields=["grant", "video_id", "-created"],
+                                name="integrations_comment_video")]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Conversation(IntegrationRecord):
+    """A direct-message conversation of the account, with the person on the other side."""
+
+    external_id = models.CharField(_("platform id"), max_length=200)
+    username = models.CharField(_("username"), max_length=200, blank=True)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    updated = models.DateTimeField(_("last message"), null=True, blank=True)
+
+    subject_fields = ("username",)
+
+    class Meta:
+        ordering = ["-updated", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_conversation_once")]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+
+
+class Message(IntegrationRecord):
+    """One direct message (text only: other kinds are kept as their type, without content)."""
+
+    external_id = models.CharField(_("platform id"), max_length=200)
+    conversation_id = models.CharField(_("conversation"), max_length=200, db_index=True)
+    sender = models.CharField(_("sender"), max_length=200, blank=True)
+    kind = models.CharField(_("type"), max_length=16, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    created = models.DateTimeField(_("sent"), null=True, blank=True)
+    by_account = models.BooleanField(_("by the account itself"), default=False)
+
+    subject_fields = ("sender",)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_message_once")]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+
+class Campaign(IntegrationRecord):
+    """An advertising campaign of an authorised advertiser account (campaign data)."""
+
+    external_id = models.CharField(_("platform id"), max_length=64)
+    advertiser_id = models.CharField(_("advertiser account"), max_length=64)
+    name = models.CharField(_("name"), max_length=500, blank=True)
+    objective = models.CharField(_("objective"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=64, blank=True)
+    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_mode = models.CharField(_("budget mode"), max_length=32, blank=True)
+    created = models.DateTimeField(_("created"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_campaign_once")]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class CampaignDay(IntegrationRecord):
+    """A campaign's results on one day (reporting data). ``None``: the platform had no figure
+    (its ``"-"``)."""
+
+    external_id = models.CharField(_("platform id"), max_length=100)  # campaign:YYYY-MM-DD
+    campaign_id = models.CharField(_("campaign"), max_length=64, db_index=True)
+    day = models.DateField(_("day"))
+    spend = models.DecimalField(_("spend"), max_digits=14, decimal_places=2, null=True, blank=True)
+    impressions = models.PositiveBigIntegerField(_("impressions"), null=True, blank=True)
+    clicks = models.PositiveBigIntegerField(_("clicks"), null=True, blank=True)
+    conversions = models.PositiveBigIntegerField(_("conversions"), null=True, blank=True)
+    ctr = models.DecimalField(_("CTR (%)"), max_digits=9, decimal_places=4, null=True, blank=True)
+    cpc = models.DecimalField(_("CPC"), max_digits=14, decimal_places=4, null=True, blank=True)
+    cpm = models.DecimalField(_("CPM"), max_digits=14, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign_id", "day"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_campaignday_once")]
+        verbose_name = _("campaign day")
+        verbose_name_plural = _("campaign days")
+
+
+class AccountDay(IntegrationRecord):
+    """The authorised account's own figures on one day (``business/get/``'s metrics)."""
+
+    external_id = models.CharField(_("day"), max_length=16)  # YYYY-MM-DD
+    day = models.DateField(_("day"))
+    video_views = models.PositiveBigIntegerField(_("video views"), null=True, blank=True)
+    profile_views = models.PositiveBigIntegerField(_("profile views"), null=True, blank=True)
+    likes = models.PositiveBigIntegerField(_("likes"), null=True, blank=True)
+    comments = models.PositiveBigIntegerField(_("comments"), null=True, blank=True)
+    shares = models.PositiveBigIntegerField(_("shares"), null=True, blank=True)
+    followers = models.PositiveBigIntegerField(_("followers"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["grant", "external_id"],
+                                               name="integrations_accountday_once")]
+        verbose_name = _("account day")
+        verbose_name_plural = _("account days")
+
+
+class SyncState(ClientOwned):
+    """Where one stream of a grant's sync stands (the videos, the comments of one video...).
+
+    ``progress`` is the cursor of the next page of the run under way, written in the same
+    transaction as the page before it, so a sync that crashed resumes at the page it had not
+    stored, without a duplicate or a gap; ``seq`` advances with every page, and a page is
+    stored only if ``seq`` is still what it was when the page was asked for (two runners of
+    one stream cannot interleave). ``high_water`` is the newest item's time of the last
+    complete run: the next run stops paging once it reaches it (an incremental sync)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped (resumes at the next sync)")
+
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("grant"))
+    stream = models.CharField(_("what"), max_length=32)
+    parent = models.CharField(_("of"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.DONE)
+    progress = models.JSONField(default=dict, blank=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    high_water = models.BigIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    records = models.PositiveIntegerField(_("records"), default=0)
+    dropped_fields = models.PositiveIntegerField(_("fields dropped"), default=0)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["stream", "parent"]
+        constraints = [models.UniqueConstraint(fields=["grant", "stream", "parent"],
+                                               name="integrations_sync_state_once")]
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
+
+
+class SyncRun(ClientOwned):
+    """One sync of one workflow for one grant: who or what started it, how far it got."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped (resumes at the next sync)")
+        UNAVAILABLE = "unavailable", _("Not attempted: a scope it needs was not granted")
+
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("grant"))
+    workflow = models.CharField(_("workflow"), max_length=32)
+    full = models.BooleanField(_("full"), default=False)
+    actor = models.CharField(_("started by"), max_length=150)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.RUNNING)
+    counts = models.JSONField(_("records"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")

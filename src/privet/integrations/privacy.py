@@ -40,14 +40,23 @@ from privet.registry import (
 
 from .grants import _ledger, integration_models
 from .models import (
+    AccountDay,
     AuthorisationLink,
+    Campaign,
+    CampaignDay,
     Client,
+    Comment,
     ConnectorApp,
+    Conversation,
     Grant,
     GrantEvent,
     IntegrationRecord,
+    Message,
     OutboundCall,
     PlatformAccount,
+    SyncRun,
+    SyncState,
+    Video,
     WebhookDelivery,
 )
 from .selectors import count_by_category
@@ -144,6 +153,62 @@ ACCOUNT = register_integration_data(
     {"username": "integration_data", "display_name": "integration_data",
      "details": "integration_data", "external_id": "integration_data"},
 )
+
+# The synced objects of the TikTok workflows (issue 13). Every field a contract keeps is
+# integration data; counts and times are not personal on their own but are kept under the
+# same rule with their record.
+_COUNTS = "a count the platform reports"
+VIDEO = register_integration_data(Video, {
+    "external_id": "integration_data", "caption": "integration_data",
+    "share_url": "integration_data", "thumbnail_url": "integration_data",
+    "created": "integration_data"},
+    not_personal={"duration": "a video's length", "likes": _COUNTS, "comments": _COUNTS,
+                  "shares": _COUNTS, "views": _COUNTS})
+COMMENT = register_integration_data(Comment, {
+    "external_id": "integration_data", "video_id": "integration_data",
+    "parent_id": "integration_data", "text": "integration_data", "username": "integration_data",
+    "display_name": "integration_data", "created": "integration_data",
+    "status": "integration_data", "by_account": "integration_data"},
+    not_personal={"likes": _COUNTS, "replies": _COUNTS})
+CONVERSATION = register_integration_data(Conversation, {
+    "external_id": "integration_data", "username": "integration_data",
+    "display_name": "integration_data", "updated": "integration_data"})
+MESSAGE = register_integration_data(Message, {
+    "external_id": "integration_data", "conversation_id": "integration_data",
+    "sender": "integration_data", "kind": "integration_data", "text": "integration_data",
+    "created": "integration_data", "by_account": "integration_data"})
+CAMPAIGN = register_integration_data(Campaign, {
+    "external_id": "integration_data", "advertiser_id": "integration_data",
+    "name": "integration_data", "objective": "integration_data", "status": "integration_data",
+    "budget": "integration_data", "budget_mode": "integration_data",
+    "created": "integration_data"})
+CAMPAIGN_DAY = register_integration_data(CampaignDay, {
+    "external_id": "integration_data", "campaign_id": "integration_data",
+    "day": "integration_data", "spend": "integration_data"},
+    not_personal={"impressions": _COUNTS, "clicks": _COUNTS, "conversions": _COUNTS,
+                  "ctr": "a ratio of counts", "cpc": "a cost per click",
+                  "cpm": "a cost per thousand impressions"})
+ACCOUNT_DAY = register_integration_data(AccountDay, {
+    "external_id": "integration_data", "day": "integration_data"},
+    not_personal={"video_views": _COUNTS, "profile_views": _COUNTS, "likes": _COUNTS,
+                  "comments": _COUNTS, "shares": _COUNTS, "followers": _COUNTS})
+for _model, _why in ((Video, "a video of the client's own account: about the client's account, "
+                              "not about a person who might ask"),
+                     (Campaign, "an advertising campaign of the client's advertiser account"),
+                     (CampaignDay, "a campaign's daily results: figures, no person"),
+                     (AccountDay, "the client account's daily figures, no person")):
+    registry.not_a_subject_source(_model, _why)
+registry.personal_data(SyncState, {}, not_personal={
+    "parent": "the platform id of a video, comment or conversation whose list it tracks",
+    "progress": "a paging cursor (an offset, a time or a page number)",
+    "error": "an exception's class name only",
+})
+registry.no_retention_target(SyncState, "holds no personal data; deleted with its grant")
+registry.personal_data(SyncRun, {}, not_personal={
+    "actor": "the operator's username or a system role, as the audit log records it",
+    "counts": "numbers of records per object type",
+    "error": "an exception's class name only",
+})
 
 
 

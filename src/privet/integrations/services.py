@@ -89,10 +89,37 @@ def create_client(*, name: str, slug: str = "", language: str = "pl", workflows:
         raise InvalidClient(f"Unknown language {language!r}.")
     if Client.objects.filter(slug=slug).exists():
         raise InvalidClient(f"A client with the id {slug!r} exists already.")
+    unknown = sorted(set(workflows) - set(known_workflows()))
+    if unknown:
+        raise InvalidClient(f"Unknown workflow(s): {', '.join(unknown)}.")
     client = Client.objects.create(name=name, slug=slug, language=language,
                                    workflows=sorted(set(workflows)))
     append_event(actor=actor, action="integrations.client_created", obj=client,
                  details={"client": client.slug})
+    return client
+
+
+def known_workflows() -> dict[str, Any]:
+    """Every workflow of every installed connector, by id."""
+    return {w.id: w for c in connectors for w in c.workflows.values()}
+
+
+@transaction.atomic
+def set_workflows(*, client: Client, workflows: Iterable[str], actor: Actor) -> Client:
+    """Choose what the studio does for ``client`` (its agreed workflows): links request only
+    their scopes, and only they are synced. Audited with what was turned on and off."""
+    chosen = sorted(set(workflows))
+    unknown = sorted(set(chosen) - set(known_workflows()))
+    if unknown:
+        raise InvalidClient(f"Unknown workflow(s): {', '.join(unknown)}; there are "
+                            f"{', '.join(sorted(known_workflows()))}.")
+    before = set(client.workflows or [])
+    client.workflows = chosen
+    client.save(update_fields=["workflows"])
+    if before != set(chosen):
+        append_event(actor=actor, action="integrations.workflows_set", obj=client,
+                     details={"client": client.slug, "added": sorted(set(chosen) - before),
+                              "removed": sorted(before - set(chosen))})
     return client
 
 
@@ -157,11 +184,15 @@ def flow_of(connector: Connector, flow_id: str) -> OAuthFlow:
 def create_link(*, client: Client, connector_id: str, flow_id: str, scopes: Iterable[str] | None = None,
                 language: str | None = None, actor: Actor) -> AuthorisationLink:
     """An authorisation link for the client's account owner (usable once, for
-    ``PRIVET_INTEGRATIONS_LINK_DAYS``). ``scopes`` default to every scope of the flow; asking
-    for one the connector may not request is refused."""
+    ``PRIVET_INTEGRATIONS_LINK_DAYS``). ``scopes`` default to those the client's workflows
+    need in this authorisation (every scope of the flow for a client without workflows);
+    asking for one the connector may not request is refused."""
     connector = connectors.get(connector_id)
     flow = flow_of(connector, flow_id)
-    scopes = list(flow.scopes if scopes is None else scopes)
+    if scopes is None:
+        scopes = connector.scopes_for(flow.id, client.workflows or ()) if client.workflows \
+            else flow.scopes
+    scopes = list(scopes)
     unknown = sorted(set(scopes) - set(flow.scopes))
     if unknown:
         raise InvalidLink(f"{connector.id} may not request {', '.join(unknown)} in {flow.id}.")
@@ -440,7 +471,8 @@ def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
         fields = _export_fields(model)
         rows = [[_export_value(r, f) for f in fields]
                 for r in model.objects.for_client(client).order_by("pk")]
-        tables[model._meta.label] = ([f.attname for f in fields], rows)
+        if rows:  # a workflow the client does not have leaves no empty table behind
+            tables[model._meta.label] = ([f.attname for f in fields], rows)
     if fmt == "json":
         content = json.dumps({"client": client.slug, "exported_at": timezone.now().isoformat(),
                               "models": {label: [dict(zip(columns, row, strict=True)) for row in rows]

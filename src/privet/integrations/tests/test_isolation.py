@@ -614,6 +614,7 @@ SRC = Path(__file__).resolve().parents[2]  # src/privet
 ALL_CLIENTS_ALLOWED = {
     "integrations/privacy.py": "retention targets: expiry runs over every client",
     "integrations/webhooks.py": "a platform's webhook names an account, not a client",
+    "integrations/tasks.py": "a task names a grant by its number; the job finds every due grant",
     "integrations/vault.py": "key rotation re-encrypts every stored secret",
 }
 # In views.py, only the owner's link lookup: the link's public id is all the owner brings.

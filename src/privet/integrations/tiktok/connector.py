@@ -36,6 +36,7 @@ from privet.integrations.connectors import (
     ObjectContract,
     TokenSet,
     WebhookEvent,
+    Workflow,
     connectors,
 )
 from privet.integrations.errors import (
@@ -61,7 +62,10 @@ CONFIG = FieldUse("configuration_data", DELIVERY)
 
 ACCOUNT_SCOPES = ("user.info.basic", "user.info.username", "user.info.stats", "user.account.type",
                   "user.insights", "video.list", "video.insights", "comment.list",
-                  "comment.list.manage")
+                  "comment.list.manage", "message.list.read", "message.list.send")
+# The platform's limits on what we send (shared/tiktok-api.md section 3).
+REPLY_MAX = 150
+MESSAGE_MAX = 6000
 
 ENDPOINTS = {e.name: e for e in (
     # Marketing API (advertiser authorisation)
@@ -74,6 +78,25 @@ ENDPOINTS = {e.name: e for e in (
     Endpoint("account.revoke", "POST", "tt_user/oauth2/revoke/", auth="app"),
     Endpoint("account.token_info", "POST", "tt_user/token_info/get/", auth="app"),
     Endpoint("account.profile", "GET", "business/get/", scope="user.info.basic"),
+    Endpoint("account.insights", "GET", "business/get/", scope="user.insights"),
+    Endpoint("account.videos", "GET", "business/video/list/", scope="video.list", lists="videos"),
+    Endpoint("account.comments", "GET", "business/comment/list/", scope="comment.list",
+             lists="comments"),
+    Endpoint("account.replies", "GET", "business/comment/reply/list/", scope="comment.list",
+             lists="comments"),
+    Endpoint("account.comment_reply", "POST", "business/comment/reply/create/",
+             scope="comment.list.manage"),
+    Endpoint("account.comment_hide", "POST", "business/comment/hide/", scope="comment.list.manage"),
+    Endpoint("account.comment_delete", "POST", "business/comment/delete/",
+             scope="comment.list.manage"),
+    Endpoint("account.conversations", "GET", "business/message/conversation/list/",
+             scope="message.list.read", lists="conversations"),
+    Endpoint("account.messages", "GET", "business/message/content/list/",
+             scope="message.list.read", lists="messages"),
+    Endpoint("account.message_send", "POST", "business/message/send/", scope="message.list.send"),
+    # Marketing API, with the advertiser grant's token
+    Endpoint("advertiser.campaigns", "GET", "campaign/get/", lists="list"),
+    Endpoint("advertiser.report", "GET", "report/integrated/get/", lists="list"),
 )}
 
 FLOWS = {f.id: f for f in (
@@ -91,6 +114,58 @@ CONTRACT = {c.name: c for c in (
     ObjectContract("advertiser", "business_account", {
         "advertiser_id": CONFIG, "advertiser_name": CONFIG,
     }),
+    ObjectContract("account_day", "reporting", {
+        "date": DATA, "video_views": DATA, "profile_views": DATA, "likes": DATA,
+        "comments": DATA, "shares": DATA, "followers_count": DATA,
+    }),
+    ObjectContract("video", "content_metadata", {
+        "item_id": DATA, "caption": DATA, "create_time": DATA, "share_url": DATA,
+        "thumbnail_url": DATA, "video_duration": DATA, "likes": DATA, "comments": DATA,
+        "shares": DATA, "video_views": DATA,
+    }),
+    ObjectContract("comment", "comments", {
+        "comment_id": DATA, "video_id": DATA, "parent_comment_id": DATA, "text": DATA,
+        "create_time": DATA, "likes": DATA, "replies": DATA, "owner": DATA, "status": DATA,
+        "username": DATA, "display_name": DATA,
+    }),
+    ObjectContract("conversation", "messages", {
+        "conversation_id": DATA, "up_time": DATA,
+    }),
+    ObjectContract("participant", "messages", {
+        "username": DATA, "display_name": DATA, "role": DATA,
+    }),
+    ObjectContract("message", "messages", {
+        "message_id": DATA, "conversation_id": DATA, "sender": DATA, "timestamp": DATA,
+        "message_type": DATA, "text": DATA,
+    }),
+    ObjectContract("campaign", "campaigns", {
+        "campaign_id": DATA, "advertiser_id": DATA, "campaign_name": DATA, "objective_type": DATA,
+        "secondary_status": DATA, "budget": DATA, "budget_mode": DATA, "create_time": DATA,
+    }),
+    ObjectContract("campaign_day", "reporting", {
+        "campaign_id": DATA, "stat_time_day": DATA, "spend": DATA, "impressions": DATA,
+        "clicks": DATA, "ctr": DATA, "cpc": DATA, "cpm": DATA, "conversion": DATA,
+    }),
+)}
+
+# What the studio does for a client through TikTok. A link requests only the scopes of the
+# client's workflows in its authorisation (Connector.scopes_for); a workflow runs only on a
+# grant holding all of its scopes.
+WORKFLOWS = {w.id: w for w in (
+    Workflow("moderation", "Comment moderation", "account",
+             ("user.info.basic", "video.list", "comment.list", "comment.list.manage"),
+             ("business_account", "video", "comment"),
+             "The account's videos and their comments; replying, hiding and deleting comments."),
+    Workflow("messages", "Direct messages", "account",
+             ("user.info.basic", "message.list.read", "message.list.send"),
+             ("business_account", "conversation", "participant", "message"),
+             "The account's direct-message conversations, read and answered."),
+    Workflow("insights", "Account statistics", "account",
+             ("user.info.basic", "user.insights"), ("business_account", "account_day"),
+             "The account's daily views, likes, comments, shares and followers."),
+    Workflow("reporting", "Campaign reporting", "advertiser", (),
+             ("advertiser", "campaign", "campaign_day"),
+             "The advertiser accounts' campaigns and their daily results."),
 )}
 
 
@@ -293,6 +368,11 @@ class TikTokConnector(Connector):
                                          item=item, external_id=str(item["advertiser_id"]))[1]
         _note_dropped(grant, "advertiser.accounts", dropped)
 
+    def sync(self, grant: Grant, workflow: Workflow, *, full: bool, counts: dict[str, int]) -> None:
+        from privet.integrations.tiktok.sync import sync
+
+        sync(self, grant, workflow, full=full, counts=counts)
+
     # --- webhooks (:mod:`privet.integrations.webhooks`) ------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, secret: str,
                        now: float) -> WebhookEvent:
@@ -363,5 +443,5 @@ def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
 TIKTOK = connectors.register(TikTokConnector(
     id="tiktok_business", platform="TikTok", label="TikTok API for Business",
     hosts=("business-api.tiktok.com",),
-    endpoints=ENDPOINTS, flows=FLOWS, contract=CONTRACT,
+    endpoints=ENDPOINTS, flows=FLOWS, contract=CONTRACT, workflows=WORKFLOWS,
 ))

@@ -27,11 +27,15 @@ random text for a TikTok account, 40 hex digits for an advertiser.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import secrets
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -96,6 +100,23 @@ class FakeState:
     open_id: str = ""
     advertiser_ids: tuple[str, ...] = ("7001000000000000001", "7001000000000000002")
     profile: dict[str, Any] = field(default_factory=lambda: dict(PROFILE))
+    # The account's content (one account: every TikTok account grant sees it) and the
+    # advertisers' campaigns; see TikTokFake.seed.
+    videos: list[dict[str, Any]] = field(default_factory=list)
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # video -> newest first
+    replies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # comment -> newest first
+    conversations: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+    short_pages: bool = False
+    counts: dict[str, int] = field(default_factory=dict)  # calls per API path
+    triggers: list[list[Any]] = field(default_factory=list)  # [path, after, action, code, count]
+    serial: int = 0
+
+
+# A field no contract names, in every object the fake serves: it must never be stored.
+CANARY_FIELD = "x_unlisted_field"
+CANARY = "CANARY-NOT-IN-ANY-CONTRACT"
 
 
 def _envelope(code: int = 0, data: dict[str, Any] | None = None, message: str = "OK") -> dict[str, Any]:
@@ -156,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, b"not found", "text/plain")
         with state.lock:
             failure = state.failures.pop(0) if state.failures else None
+            if failure is None:
+                failure = _trigger(state, relative)
         if failure is not None:
             return self._json(_envelope(failure, message="Injected failure"))
         handler = API.get((self.command, relative))
@@ -220,6 +243,29 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: FakeState
 
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Drop the kept-alive connections too: a stopped platform answers nothing."""
+        with self.sockets_lock:
+            for sock in list(self.open_sockets):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self.open_sockets.clear()
+
 
 # --- the API ----------------------------------------------------------------------------------------
 
@@ -250,6 +296,24 @@ def _token(state: FakeState, value: str, scope: str = "") -> tuple[int, Token | 
     if scope and scope not in token.authorisation.scopes:
         return 40130, None
     return 0, token
+
+
+def _trigger(state: FakeState, path: str) -> int | None:
+    """Count a call to ``path`` and fire a trigger set by ``fail_after``/``expire_after``:
+    the envelope code to answer instead, or ``None`` to answer normally."""
+    seen = state.counts[path] = state.counts.get(path, 0) + 1
+    for trigger in state.triggers:
+        where, after, action, code, left = trigger
+        if where != path or seen <= after or left <= 0:
+            continue
+        trigger[4] -= 1
+        if action == "expire":
+            for token in state.tokens.values():
+                if token.kind == "access" and token.authorisation.flow == "account":
+                    token.expired = True
+            return None  # the token check of this very call answers 40102
+        return code
+    return None
 
 
 def _advertiser_token(state: FakeState, data: dict[str, Any], _: str) -> dict[str, Any]:
@@ -345,6 +409,395 @@ def _business_get(state: FakeState, data: dict[str, Any], access: str) -> dict[s
     return _envelope(data=dict(state.profile))
 
 
+def _account_call(state: FakeState, data: dict[str, Any], access: str,
+                  scope: str) -> tuple[dict[str, Any] | None, Token | None]:
+    """``(error envelope, None)`` or ``(None, token)`` for a call on the business account."""
+    code, token = _token(state, access, scope)
+    if token is None:
+        return _envelope(code, message="Token refused"), None
+    if data.get("business_id") != token.authorisation.subject:
+        return _envelope(40001, message="No permission for this business_id"), None
+    return None, token
+
+
+def _size(data: dict[str, Any], name: str, default: int, most: int) -> int | None:
+    try:
+        size = int(data.get(name) or default)
+    except ValueError:
+        return None
+    return size if 1 <= size <= most else None
+
+
+def _offset(data: dict[str, Any]) -> int:
+    try:
+        return max(int(data.get("cursor") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _page(state: FakeState, items: list[dict[str, Any]], start: int, size: int) -> tuple[list, int]:
+    """A page from ``start``; with ``short_pages`` it holds fewer items than asked (the
+    platform's short pages), the cursor moving only past what it holds."""
+    if state.short_pages and size > 2:
+        size = size // 2 - 1
+    page = items[start:start + size]
+    return [{**i, CANARY_FIELD: CANARY} for i in page], start + len(page)
+
+
+def _business_get_full(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    """``business/get/``: the profile, and with ``metrics`` among the fields (scope
+    ``user.insights``) the daily figures between ``start_date`` and ``end_date``."""
+    try:
+        fields = json.loads(data.get("fields") or "[]")
+    except ValueError:
+        return _envelope(40002, message="fields must be a JSON list")
+    if "metrics" not in fields:
+        return _business_get(state, data, access)
+    error, _ = _account_call(state, data, access, "user.insights")
+    if error:
+        return error
+    try:
+        start = date.fromisoformat(data.get("start_date", ""))
+        end = date.fromisoformat(data.get("end_date", ""))
+    except ValueError:
+        return _envelope(40002, message="start_date and end_date are YYYY-MM-DD")
+    if end < start or (end - start).days >= 60:
+        return _envelope(40002, message="The range is at most 60 days")
+    days = []
+    for n in range((end - start).days + 1):
+        day = start + timedelta(days=n)
+        seed = day.toordinal()
+        days.append({"date": day.isoformat(), "video_views": seed % 900 + 100,
+                     "profile_views": seed % 90 + 10, "likes": seed % 300, "comments": seed % 40,
+                     "shares": seed % 25, "followers_count": 1200 + seed % 50,
+                     "audience_activity": [{"hour": 1, "count": 3}], CANARY_FIELD: CANARY})
+    return _envelope(data={**dict(state.profile), "metrics": days})
+
+
+def _videos(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "video.list")
+    if error:
+        return error
+    size = _size(data, "max_count", 10, 20)
+    if size is None:
+        return _envelope(40002, message="max_count is 1-20")
+    try:
+        cursor = int(data.get("cursor") or 0)
+    except ValueError:
+        return _envelope(40002, message="cursor is a time in milliseconds")
+    older = [v for v in state.videos if not cursor or v["create_time"] * 1000 < cursor]
+    page, _ = _page(state, older, 0, size)
+    following = page[-1]["create_time"] * 1000 if page else cursor
+    return _envelope(data={"videos": page, "cursor": following,
+                           "has_more": len(older) > len(page)})
+
+
+def _find_video(state: FakeState, video_id: str) -> bool:
+    return any(v["item_id"] == video_id for v in state.videos)
+
+
+def _comments(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "comment.list")
+    if error:
+        return error
+    video_id = str(data.get("video_id") or "")
+    if not _find_video(state, video_id):
+        return _envelope(40002, message="Invalid video_id")
+    size = _size(data, "max_count", 20, 30)
+    if size is None:
+        return _envelope(40002, message="max_count is 1-30")
+    items = state.comments.get(video_id, [])
+    if data.get("status", "ALL") == "PUBLIC":
+        items = [c for c in items if c["status"] == "PUBLIC"]
+    if data.get("comment_ids"):
+        try:
+            wanted = set(json.loads(data["comment_ids"]))
+        except ValueError:
+            return _envelope(40002, message="comment_ids must be a JSON list")
+        items = [c for c in items if c["comment_id"] in wanted] + [
+            r for c in state.comments.get(video_id, [])
+            for r in state.replies.get(c["comment_id"], []) if r["comment_id"] in wanted]
+    start = _offset(data)
+    page, following = _page(state, items, start, size)
+    return _envelope(data={"comments": page, "cursor": following,
+                           "has_more": following < len(items)})
+
+
+def _replies(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "comment.list")
+    if error:
+        return error
+    size = _size(data, "max_count", 20, 30)
+    if size is None:
+        return _envelope(40002, message="max_count is 1-30")
+    items = state.replies.get(str(data.get("comment_id") or ""), [])
+    start = _offset(data)
+    page, following = _page(state, items, start, size)
+    return _envelope(data={"comments": page, "cursor": following,
+                           "has_more": following < len(items)})
+
+
+def _comment_by_id(state: FakeState, comment_id: str) -> tuple[list | None, dict | None]:
+    for items in (*state.comments.values(), *state.replies.values()):
+        for comment in items:
+            if comment["comment_id"] == comment_id:
+                return items, comment
+    return None, None
+
+
+def _reply_create(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "comment.list.manage")
+    if error:
+        return error
+    text = str(data.get("text") or "")
+    if not text or len(text) > 150:
+        return _envelope(40002, message="text is 1-150 characters")
+    _, parent = _comment_by_id(state, str(data.get("comment_id") or ""))
+    if parent is None or parent["parent_comment_id"] not in ("", "0"):
+        return _envelope(40002, message="Invalid comment_id")
+    reply = _new_comment(state, parent["video_id"], text, state.profile["username"],
+                         parent=parent["comment_id"], owner=True)
+    return _envelope(data={"comment_id": reply["comment_id"]})
+
+
+def _comment_hide(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "comment.list.manage")
+    if error:
+        return error
+    action = data.get("action")
+    _, comment = _comment_by_id(state, str(data.get("comment_id") or ""))
+    if action not in ("HIDE", "UNHIDE") or comment is None:
+        return _envelope(40002, message="Invalid comment_id or action")
+    comment["status"] = "HIDDEN" if action == "HIDE" else "PUBLIC"
+    return _envelope(data={})
+
+
+def _comment_delete(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "comment.list.manage")
+    if error:
+        return error
+    items, comment = _comment_by_id(state, str(data.get("comment_id") or ""))
+    if comment is None:
+        return _envelope(40002, message="Invalid comment_id")
+    items.remove(comment)
+    state.replies.pop(comment["comment_id"], None)
+    for parent in state.comments.get(comment["video_id"], []):
+        if parent["comment_id"] == comment["parent_comment_id"]:
+            parent["replies"] = max(parent["replies"] - 1, 0)
+    for video in state.videos:
+        if video["item_id"] == comment["video_id"]:
+            video["comments"] = max(video["comments"] - 1, 0)
+    return _envelope(data={})
+
+
+def _conversations(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "message.list.read")
+    if error:
+        return error
+    kind = data.get("conversation_type")
+    if kind not in ("SINGLE", "STRANGER"):
+        return _envelope(40002, message="conversation_type is SINGLE or STRANGER")
+    size = _size(data, "limit", 10, 100)
+    if size is None:
+        return _envelope(40002, message="limit is 1-100")
+    items = [{k: c[k] for k in ("conversation_id", "up_time")}
+             for c in state.conversations if c["type"] == kind]
+    start = _offset(data)
+    page, following = _page(state, items, start, size)
+    return _envelope(data={"conversations": page, "cursor": following,
+                           "has_more": following < len(items)})
+
+
+def _messages(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "message.list.read")
+    if error:
+        return error
+    conversation = next((c for c in state.conversations
+                         if c["conversation_id"] == data.get("conversation_id")), None)
+    if conversation is None:
+        return _envelope(40002, message="Param conversation_id is invalid.")
+    participants = [
+        {"username": state.profile["username"], "display_name": state.profile["display_name"],
+         "role": "BUSINESS_ACCOUNT", "avatar": "https://p16.tiktokcdn.example/a.jpeg"},
+        {"username": conversation["username"], "display_name": conversation["display_name"],
+         "role": "PERSONAL_ACCOUNT", "avatar": "https://p16.tiktokcdn.example/b.jpeg",
+         CANARY_FIELD: CANARY}]
+    messages = [{**m, CANARY_FIELD: CANARY}
+                for m in state.messages.get(conversation["conversation_id"], [])]
+    return _envelope(data={"messages": messages, "participants": participants})
+
+
+def _message_send(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, _ = _account_call(state, data, access, "message.list.send")
+    if error:
+        return error
+    conversation = next((c for c in state.conversations
+                         if c["conversation_id"] == data.get("recipient")), None)
+    text = data.get("text") if isinstance(data.get("text"), dict) else {}
+    body = str(text.get("body") or "")
+    if conversation is None or data.get("recipient_type") != "CONVERSATION" or \
+            data.get("message_type") != "TEXT" or not body or len(body) > 6000:
+        return _envelope(40002, message="Invalid recipient, message_type or text")
+    message = _new_message(state, conversation, body, state.profile["username"])
+    return _envelope(data={"message_id": message["message_id"]})
+
+
+def _advertiser_of(state: FakeState, data: dict[str, Any], access: str) -> tuple[dict | None, str]:
+    code, token = _token(state, access)
+    if token is None:
+        return _envelope(code, message="Token refused"), ""
+    advertiser = str(data.get("advertiser_id") or "")
+    if token.authorisation.flow != "advertiser" or advertiser not in token.authorisation.advertiser_ids:
+        return _envelope(40001, message="No permission for this advertiser_id"), ""
+    return None, advertiser
+
+
+def _pages(data: dict[str, Any], items: list[dict[str, Any]], most: int = 1000) -> dict[str, Any]:
+    try:
+        page, size = int(data.get("page") or 1), int(data.get("page_size") or 10)
+    except ValueError:
+        return _envelope(40002, message="page and page_size are numbers")
+    if page < 1 or not 1 <= size <= most:
+        return _envelope(40002, message=f"page from 1, page_size 1-{most}")
+    total_page = max((len(items) + size - 1) // size, 1)
+    return _envelope(data={"list": items[(page - 1) * size:page * size],
+                           "page_info": {"page": page, "page_size": size,
+                                         "total_number": len(items), "total_page": total_page}})
+
+
+def _campaigns(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, advertiser = _advertiser_of(state, data, access)
+    if error:
+        return error
+    items = [{**c, CANARY_FIELD: CANARY} for c in state.campaigns if c["advertiser_id"] == advertiser]
+    return _pages(data, items)
+
+
+def report_metrics(campaign_id: str, day: date) -> dict[str, str]:
+    """The fake's figures for a campaign on a day (deterministic, strings as the platform
+    sends them; a day before the campaign's first has none: "-")."""
+    seed = (int(campaign_id[-3:]) * 7919 + day.toordinal()) % 1000
+    impressions, clicks = 1000 + seed * 13, 10 + seed % 97
+    spend = round(5 + seed / 10, 2)
+    return {"spend": f"{spend:.2f}", "impressions": str(impressions), "clicks": str(clicks),
+            "ctr": f"{clicks / impressions * 100:.4f}", "cpc": f"{spend / clicks:.4f}",
+            "cpm": f"{spend / impressions * 1000:.4f}", "conversion": str(seed % 11)}
+
+
+def _report(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
+    error, advertiser = _advertiser_of(state, data, access)
+    if error:
+        return error
+    try:
+        start = date.fromisoformat(data.get("start_date", ""))
+        end = date.fromisoformat(data.get("end_date", ""))
+        dimensions = json.loads(data.get("dimensions") or "[]")
+        json.loads(data.get("metrics") or "[]")
+    except ValueError:
+        return _envelope(40002, message="Invalid dates, dimensions or metrics")
+    if end < start or (end - start).days >= 30 or \
+            dimensions != ["campaign_id", "stat_time_day"] or data.get("service_type") != "AUCTION":
+        return _envelope(40002, message="A daily report covers at most 30 days")
+    rows = []
+    for campaign in state.campaigns:
+        if campaign["advertiser_id"] != advertiser:
+            continue
+        for n in range((end - start).days + 1):
+            day = start + timedelta(days=n)
+            rows.append({"dimensions": {"campaign_id": campaign["campaign_id"],
+                                        "stat_time_day": f"{day.isoformat()} 00:00:00"},
+                         "metrics": {**report_metrics(campaign["campaign_id"], day),
+                                     "reach": "12", CANARY_FIELD: CANARY}})
+    return _pages(data, rows)
+
+
+# --- the content the fake serves --------------------------------------------------------------------
+
+COMMENTERS = (("ania.k", "Ania K."), ("tomek_b", "Tomek B."), ("ola.pl", "Ola"),
+              ("marek77", "Marek"), ("zosia_z", "Zosia Z."))
+WORDS = ("Pyszne ciasto!", "Kiedy otwarte w niedzielę?", "Polecam sernik",
+         "Byłam wczoraj, super obsługa", "Czy macie opcję wegańską?", "Cena?")
+
+
+def _next_id(state: FakeState, prefix: str) -> str:
+    state.serial += 1
+    return f"{prefix}{7_300_000_000_000_000_000 + state.serial}"
+
+
+def _new_comment(state: FakeState, video_id: str, text: str, username: str, *,
+                 parent: str = "", owner: bool = False, display_name: str = "",
+                 create_time: int | None = None) -> dict[str, Any]:
+    comment = {"comment_id": _next_id(state, ""), "video_id": video_id,
+               "parent_comment_id": parent or "0", "text": text, "username": username,
+               "display_name": display_name or username, "create_time": create_time or int(time.time()),
+               "likes": 0, "replies": 0, "owner": owner, "liked": False, "pinned": False,
+               "status": "PUBLIC", "unique_identifier": f"u{abs(hash(username)) % 10**8}"}
+    if parent:
+        state.replies.setdefault(parent, []).insert(0, comment)
+        for items in state.comments.values():
+            for item in items:
+                if item["comment_id"] == parent:
+                    item["replies"] += 1
+    else:
+        state.comments.setdefault(video_id, []).insert(0, comment)
+    for video in state.videos:
+        if video["item_id"] == video_id:
+            video["comments"] += 1
+    return comment
+
+
+def _new_message(state: FakeState, conversation: dict[str, Any], body: str,
+                 sender: str) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    message = {"message_id": _next_id(state, "m"), "conversation_id": conversation["conversation_id"],
+               "sender": sender, "timestamp": now_ms, "message_type": "TEXT",
+               "text": {"body": body}, "message_tag": {"source": "API"}}
+    state.messages.setdefault(conversation["conversation_id"], []).append(message)
+    conversation["up_time"] = now_ms
+    return message
+
+
+def _seed(state: FakeState, *, videos: int, comments: int, replies: int, conversations: int,
+          messages: int, campaigns: int) -> None:
+    now = int(time.time())
+    for v in range(videos):
+        video_id = _next_id(state, "")
+        state.videos.append({
+            "item_id": video_id, "caption": f"Film {v + 1}: nasze wypieki #kawiarnia",
+            "create_time": now - (v + 1) * 86400,
+            "share_url": f"https://www.tiktok.com/@kawiarnia_pod_lipa/video/{video_id}",
+            "embed_url": "https://www.tiktok.com/embed/x",
+            "thumbnail_url": "https://p16.tiktokcdn.example/thumb.jpeg", "video_duration": 21.5,
+            "likes": 40 + v, "comments": 0, "shares": 3, "favorites": 2, "reach": 900,
+            "video_views": 1500 + 10 * v})
+        for c in range(comments):
+            who, name = COMMENTERS[(v + c) % len(COMMENTERS)]
+            comment = _new_comment(state, video_id, WORDS[(v + c) % len(WORDS)], who,
+                                   display_name=name, create_time=now - (v + 1) * 86400 + (c + 1) * 600)
+            for r in range(replies if c == 0 else 0):
+                who, name = COMMENTERS[(v + c + r + 1) % len(COMMENTERS)]
+                _new_comment(state, video_id, "Zgadzam się!", who, display_name=name,
+                             parent=comment["comment_id"],
+                             create_time=comment["create_time"] + (r + 1) * 60)
+    for n in range(conversations):
+        who, name = COMMENTERS[n % len(COMMENTERS)]
+        conversation = {"conversation_id": f"conv-{secrets.token_hex(6)}",
+                        "type": "SINGLE" if n % 2 == 0 else "STRANGER", "up_time": 0,
+                        "username": who, "display_name": name}
+        state.conversations.append(conversation)
+        for m in range(messages):
+            _new_message(state, conversation, f"Dzień dobry, pytanie {m + 1}: czy można zamówić tort?",
+                         who if m % 2 == 0 else state.profile["username"])
+    for advertiser in state.advertiser_ids:
+        for n in range(campaigns):
+            state.campaigns.append({
+                "campaign_id": _next_id(state, ""), "advertiser_id": advertiser,
+                "campaign_name": f"Kampania {n + 1}: jesień", "objective_type": "TRAFFIC",
+                "secondary_status": "CAMPAIGN_STATUS_ENABLE", "budget": 500.0,
+                "budget_mode": "BUDGET_MODE_DAY", "create_time": "2026-09-01 10:00:00",
+                "modify_time": "2026-10-01 10:00:00", "is_smart_performance_campaign": False})
+
+
 def _revoke(state: FakeState, subject: str) -> int:
     revoked = 0
     for token in state.tokens.values():
@@ -362,7 +815,18 @@ API = {
     ("POST", "tt_user/oauth2/refresh_token/"): _account_refresh,
     ("POST", "tt_user/oauth2/revoke/"): _account_revoke,
     ("POST", "tt_user/token_info/get/"): _token_info,
-    ("GET", "business/get/"): _business_get,
+    ("GET", "business/get/"): _business_get_full,
+    ("GET", "business/video/list/"): _videos,
+    ("GET", "business/comment/list/"): _comments,
+    ("GET", "business/comment/reply/list/"): _replies,
+    ("POST", "business/comment/reply/create/"): _reply_create,
+    ("POST", "business/comment/hide/"): _comment_hide,
+    ("POST", "business/comment/delete/"): _comment_delete,
+    ("GET", "business/message/conversation/list/"): _conversations,
+    ("GET", "business/message/content/list/"): _messages,
+    ("POST", "business/message/send/"): _message_send,
+    ("GET", "campaign/get/"): _campaigns,
+    ("GET", "report/integrated/get/"): _report,
 }
 
 
@@ -371,8 +835,10 @@ class TikTokFake:
     :meth:`stop`."""
 
     def __init__(self, *, app_id: str = "7000000000000000001", secret: str = "",
-                 port: int = 0) -> None:
+                 port: int = 0, content: bool = True) -> None:
         self.state = FakeState(app_id=app_id, secret=secret or secrets.token_hex(20))
+        if content:
+            self.seed()
         self.port = port  # 0: any free port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -391,6 +857,7 @@ class TikTokFake:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
 
     def __enter__(self) -> TikTokFake:
@@ -488,3 +955,112 @@ class TikTokFake:
     def set_profile(self, **fields: Any) -> None:
         with self.state.lock:
             self.state.profile.update(fields)
+
+    # --- the account's content ----------------------------------------------------------------------
+    def seed(self, *, videos: int = 3, comments: int = 4, replies: int = 2, conversations: int = 2,
+             messages: int = 3, campaigns: int = 2) -> None:
+        """Add content: videos (newest first, a day apart) with comments (the first of each
+        with replies), conversations with messages, and campaigns for each advertiser."""
+        with self.state.lock:
+            _seed(self.state, videos=videos, comments=comments, replies=replies,
+                  conversations=conversations, messages=messages, campaigns=campaigns)
+
+    def clear(self) -> None:
+        """No content at all (then :meth:`seed` or :meth:`add_comments` what a test needs)."""
+        with self.state.lock:
+            for part in (self.state.videos, self.state.comments, self.state.replies,
+                         self.state.conversations, self.state.messages, self.state.campaigns):
+                part.clear()
+
+    @property
+    def videos(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(v) for v in self.state.videos]
+
+    def comments_of(self, video_id: str) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(c) for c in self.state.comments.get(video_id, [])]
+
+    def comment(self, comment_id: str) -> dict[str, Any] | None:
+        with self.state.lock:
+            found = _comment_by_id(self.state, comment_id)[1]
+            return dict(found) if found else None
+
+    def add_comment(self, video_id: str, text: str, username: str = "nowy_klient", *,
+                    parent: str = "", display_name: str = "") -> dict[str, Any]:
+        """Someone comments on a video (or replies to ``parent``): the new comment."""
+        with self.state.lock:
+            return dict(_new_comment(self.state, video_id, text, username, parent=parent,
+                                     display_name=display_name))
+
+    def add_comments(self, video_id: str, count: int, *, start: int | None = None) -> None:
+        """``count`` comments on a video, a second apart, the newest ``start`` (epoch s):
+        the benchmark's load."""
+        start = start or int(time.time())
+        with self.state.lock:
+            items = self.state.comments.setdefault(video_id, [])
+            new = []
+            for n in range(count):
+                who, name = COMMENTERS[n % len(COMMENTERS)]
+                self.state.serial += 1
+                new.append({"comment_id": str(7_400_000_000_000_000_000 + self.state.serial),
+                            "video_id": video_id, "parent_comment_id": "0",
+                            "text": WORDS[n % len(WORDS)], "username": who, "display_name": name,
+                            "create_time": start - n, "likes": n % 7, "replies": 0, "owner": False,
+                            "liked": False, "pinned": False, "status": "PUBLIC",
+                            "unique_identifier": f"u{n}"})
+            items[:0] = new
+            for video in self.state.videos:
+                if video["item_id"] == video_id:
+                    video["comments"] += count
+
+    def set_comment(self, comment_id: str, **fields: Any) -> None:
+        with self.state.lock:
+            comment = _comment_by_id(self.state, comment_id)[1]
+            assert comment is not None, comment_id
+            comment.update(fields)
+
+    @property
+    def conversations(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(c) for c in self.state.conversations]
+
+    def messages_of(self, conversation_id: str) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(m) for m in self.state.messages.get(conversation_id, [])]
+
+    def add_message(self, conversation_id: str, text: str) -> dict[str, Any]:
+        """The person in the conversation writes."""
+        with self.state.lock:
+            conversation = next(c for c in self.state.conversations
+                                if c["conversation_id"] == conversation_id)
+            return dict(_new_message(self.state, conversation, text, conversation["username"]))
+
+    @property
+    def campaigns(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(c) for c in self.state.campaigns]
+
+    # --- the platform's moods mid-sync ----------------------------------------------------------------
+    def short_pages(self, on: bool = True) -> None:
+        """Pages hold fewer items than asked while more follow (the platform may do so)."""
+        with self.state.lock:
+            self.state.short_pages = on
+
+    def fail_after(self, path: str, after: int, code: int = 40100, count: int = 1) -> None:
+        """After ``after`` calls to ``path`` (``"business/comment/list/"``), the next ``count``
+        answer ``code`` (40100: rate limited)."""
+        with self.state.lock:
+            after += self.state.counts.get(path, 0)  # counted from now
+            self.state.triggers.append([path, after, "fail", code, count])
+
+    def expire_after(self, path: str, after: int) -> None:
+        """After ``after`` calls to ``path``, every TikTok account access token expires (the
+        next call with one answers 40102)."""
+        with self.state.lock:
+            after += self.state.counts.get(path, 0)
+            self.state.triggers.append([path, after, "expire", 0, 1])
+
+    def call_count(self, path: str) -> int:
+        with self.state.lock:
+            return self.state.counts.get(path, 0)

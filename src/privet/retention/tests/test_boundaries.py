@@ -133,9 +133,32 @@ def revoked_account(published) -> Model:
     return account
 
 
+def revoked_record(model_name: str):
+    """A record of a synced model, of a grant the owner revoked."""
+
+    def make(published) -> Model:
+        from datetime import date
+
+        from privet.integrations import grants
+        from privet.integrations import models as integrations
+
+        grant = _grant("revoked")
+        fields = {"day": date(2026, 1, 1)} if model_name in ("CampaignDay", "AccountDay") else {}
+        record = getattr(integrations, model_name).objects.for_client(grant.client).create(
+            client=grant.client, grant=grant, external_id="x-1", **fields)
+        grants.deauthorise(grant, by_owner=True, actor="owner", reason="test")
+        record.refresh_from_db()
+        return record
+
+    return make
+
+
 FACTORIES: dict[str, Callable[[object], Model]] = {
     "integrations.grants": ended_contract_grant,
     "integrations.platformaccount": revoked_account,
+    **{f"integrations.{name.lower()}": revoked_record(name)
+       for name in ("Video", "Comment", "Conversation", "Message", "Campaign", "CampaignDay",
+                    "AccountDay")},
     "panel.closed_accounts": closed_account,
     "telemetry.requests": log_record("request"),
     "telemetry.security_events": log_record("sign_in_failed"),

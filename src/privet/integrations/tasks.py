@@ -1,0 +1,51 @@
+"""Syncs on the task worker: one task per grant and workflow, and the job that queues those due
+(every five minutes, :mod:`privet.core.schedule`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+from django_tasks import task
+
+from .connectors import connectors
+from .models import Grant, SyncRun
+from .sync import WorkflowUnavailable, available_workflows, run_workflow
+
+
+@task()
+def sync_grant(grant_id: int, workflow: str, actor: str = "system:sync", full: bool = False) -> dict:
+    """Sync one workflow of one grant. A grant ended or a scope lost meanwhile is no error:
+    nothing is attempted and the answer says why."""
+    grant = Grant.all_clients.select_related("client").filter(pk=grant_id).first()
+    if grant is None:
+        return {"skipped": "no_grant"}
+    try:
+        run = run_workflow(grant, workflow, actor=actor, full=full)
+    except WorkflowUnavailable as exc:
+        return {"skipped": exc.reason}
+    return {"run": run.pk, "status": run.status, "records": sum(run.counts.values())}
+
+
+@task()
+def sync_due() -> dict:
+    """Queue a sync of every available workflow of every live grant whose last run started
+    more than ``PRIVET_INTEGRATIONS_SYNC_MINUTES`` ago (a system-wide job: it reads every
+    client's grants, and each task then works for one client only)."""
+    due_before = timezone.now() - timedelta(minutes=settings.PRIVET_INTEGRATIONS_SYNC_MINUTES)
+    queued = 0
+    grants = Grant.all_clients.select_related("client").filter(
+        status=Grant.Status.ACTIVE, client__contract_ended_at__isnull=True)
+    for grant in grants:
+        if grant.connector not in connectors:
+            continue
+        last = dict(SyncRun.objects.for_client(grant.client).filter(grant=grant)
+                    .values_list("workflow").annotate(Max("started_at")))
+        for workflow in available_workflows(grant):
+            started = last.get(workflow.id)
+            if started is None or started < due_before:
+                sync_grant.enqueue(grant.pk, workflow.id)
+                queued += 1
+    return {"queued": queued}
