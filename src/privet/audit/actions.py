@@ -146,7 +146,8 @@ ACTION_LABELS = {
         "audit action", "Integration data deleted when its retention period ended"),
     "integrations.exported": pgettext_lazy("audit action", "Client's integration data exported"),
     "integrations.synced": pgettext_lazy("audit action", "Client's platform data synced"),
-    "integrations.sync_requested": pgettext_lazy("audit action", "Sync of a client's platform data requested"),
+    "integrations.sync_requested": pgettext_lazy(
+        "audit action", "Sync of a client's platform data requested"),
     "integrations.workflows_set": pgettext_lazy("audit action", "Client's workflows changed"),
     "integrations.comment_replied": pgettext_lazy("audit action", "Reply to a comment sent to the platform"),
     "integrations.comment_hidden": pgettext_lazy("audit action", "Comment hidden on the platform"),

@@ -188,7 +188,8 @@ def test_messages_bring_in_conversations_with_the_person_on_the_other_side(grant
     stored = conversations.get(external_id=one["conversation_id"])
     assert stored.username == one["username"]
     messages = Message.objects.for_client(grant.client).filter(conversation_id=one["conversation_id"])
-    assert [m.text for m in messages] == [m["text"]["body"] for m in tiktok_fake.messages_of(one["conversation_id"])]
+    sent = tiktok_fake.messages_of(one["conversation_id"])
+    assert [m.text for m in messages] == [m["text"]["body"] for m in sent]
     assert {m.by_account for m in messages} == {True, False}
 
 
