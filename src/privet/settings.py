@@ -491,3 +491,6 @@ PRIVET_INTEGRATIONS_RETRY_WAIT = float(os.environ.get("PRIVET_INTEGRATIONS_RETRY
 # How often each live grant's workflows are synced by the worker (a sync is incremental: it
 # reads what changed since the last one). The panel's "Sync now" does not wait for it.
 PRIVET_INTEGRATIONS_SYNC_MINUTES = int(os.environ.get("PRIVET_INTEGRATIONS_SYNC_MINUTES", 30))
+# How long the framework's records of its own work (call records, webhook deliveries, sync
+# runs; no personal data) are kept before the daily job deletes them.
+PRIVET_INTEGRATIONS_RECORD_DAYS = int(os.environ.get("PRIVET_INTEGRATIONS_RECORD_DAYS", 90))

@@ -19,3 +19,4 @@ class IntegrationsConfig(AppConfig):
         from .tiktok import connector  # noqa: F401  (registers the TikTok connector)
 
         schedule.every(timedelta(minutes=5), "integrations.sync_due", tasks.sync_due)
+        schedule.every(timedelta(days=1), "integrations.prune_records", tasks.prune_records)

@@ -49,3 +49,33 @@ def sync_due() -> dict:
                 sync_grant.enqueue(grant.pk, workflow.id)
                 queued += 1
     return {"queued": queued}
+
+
+# The framework's own records of its work hold no personal data, but a client's syncs make
+# thousands of calls a day: they are kept this long, then deleted daily in batches.
+PRUNED = (("OutboundCall", "at"), ("WebhookDelivery", "received_at"), ("SyncRun", "started_at"))
+PRUNE_BATCH = 5000
+
+
+@task()
+def prune_records() -> dict:
+    """Delete call records, webhook deliveries and sync runs older than
+    ``PRIVET_INTEGRATIONS_RECORD_DAYS`` (a system-wide job, like the retention sweep). A
+    webhook delivery outlives the platform's 72 h of redelivery many times over, so a replay
+    is still recognised."""
+    from . import models
+
+    before = timezone.now() - timedelta(days=settings.PRIVET_INTEGRATIONS_RECORD_DAYS)
+    deleted: dict[str, int] = {}
+    for name, field in PRUNED:
+        model = getattr(models, name)
+        manager = model.all_clients if hasattr(model, "all_clients") else model.objects
+        total = 0
+        while True:
+            keys = list(manager.filter(**{f"{field}__lt": before}).order_by()
+                        .values_list("pk", flat=True)[:PRUNE_BATCH])
+            if not keys:
+                break
+            total += manager.filter(pk__in=keys).delete()[0]
+        deleted[name] = total
+    return deleted
