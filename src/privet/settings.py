@@ -473,6 +473,9 @@ LOGGING = {
 PRIVET_INTEGRATIONS_LINK_DAYS = int(os.environ.get("PRIVET_INTEGRATIONS_LINK_DAYS", 7))
 PRIVET_WEBHOOK_MAX_BYTES = int(os.environ.get("PRIVET_WEBHOOK_MAX_BYTES", 64 * 1024))
 PRIVET_WEBHOOK_WINDOW_SECONDS = int(os.environ.get("PRIVET_WEBHOOK_WINDOW_SECONDS", 300))
+# Refused deliveries (forged, late, replayed) one address may send a minute before it gets 429
+# and no more audit events (the security event is still written).
+PRIVET_WEBHOOK_REFUSALS_PER_MINUTE = int(os.environ.get("PRIVET_WEBHOOK_REFUSALS_PER_MINUTE", 30))
 # Contract fakes on 127.0.0.1 may stand in for a connector's declared hosts (the tests, the
 # demo). Never in production: the outbound client then refuses every host not declared.
 PRIVET_INTEGRATIONS_LOOPBACK = env_bool("PRIVET_INTEGRATIONS_LOOPBACK", default=DEMO)

@@ -32,6 +32,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from privet.audit.services import append_event
+from privet.clients import client_ref
+from privet.core import ratelimit
 from privet.telemetry.models import WEBHOOK_REFUSED
 from privet.telemetry.services import record_security_event
 
@@ -44,8 +46,15 @@ CACHE_PREFIX = "privet:webhook:"
 
 def _refused(request: HttpRequest, exc: WebhookRefused) -> JsonResponse:
     """A refusal is a security event and an audit event (its reason and the connector named in
-    the address, nothing of the body)."""
+    the address, nothing of the body). Anyone can send a forged delivery, so past
+    ``PRIVET_WEBHOOK_REFUSALS_PER_MINUTE`` refusals from one address a minute the sender gets
+    429 and only the security event is written: a flood cannot grow the audit log."""
     record_security_event(WEBHOOK_REFUSED, request, reason=exc.reason)
+    if not ratelimit.allow("webhook_refused", client_ref(request),
+                           limit=settings.PRIVET_WEBHOOK_REFUSALS_PER_MINUTE, window=60):
+        return JsonResponse({"error": "too_many_refusals",
+                             "detail": "Too many refused deliveries from this address; try "
+                                       "again in a minute."}, status=429)
     connector = str((request.resolver_match.kwargs if request.resolver_match else {})
                     .get("connector_id", ""))[:64]
     append_event(actor="anonymous", action="integrations.webhook_refused",

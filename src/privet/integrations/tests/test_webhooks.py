@@ -209,3 +209,13 @@ def test_random_and_mutated_deliveries_never_succeed_nor_store(client, acme, dat
     assert 400 <= response.status_code < 500, (raw[:60], sig)
     assert response.json()["error"]
     assert stored() == before
+
+
+def test_a_flood_of_forged_deliveries_gets_429_and_no_more_audit_events(client, acme, settings):
+    settings.PRIVET_WEBHOOK_REFUSALS_PER_MINUTE = 3
+    raw = body()
+    forged = signature(raw, secret="not the app secret")
+    answers = [deliver(client, raw, forged).status_code for _ in range(6)]
+    assert answers == [401, 401, 401, 429, 429, 429]
+    assert AuditEvent.objects.filter(action="integrations.webhook_refused").count() == 3
+    assert len(refusals()) == 6  # the security events, every one
