@@ -19,7 +19,6 @@ client and the person's platform ``handle``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -59,7 +58,7 @@ from .models import (
     Video,
     WebhookDelivery,
 )
-from .selectors import count_by_category
+from .selectors import count_by_category, record_fields, record_value
 
 DELIVERY = frozenset({"delivery"})
 
@@ -289,7 +288,8 @@ class ClientDataSource:
         client, found = self._records(subject)
         exported: dict[str, Any] = {}
         for qs in found:
-            rows = [_exported(r) for r in qs.order_by("pk")]
+            fields = record_fields(qs.model, skip=("id", "client", "grant"))
+            rows = [{f.name: record_value(r, f) for f in fields} for r in qs.order_by("pk")]
             if rows:
                 exported[qs.model._meta.label_lower] = rows
         if client is not None and exported:
@@ -357,16 +357,6 @@ class ClientDataSource:
 
     def is_restricted(self, record: Any) -> bool:
         return False
-
-
-def _exported(record: IntegrationRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for f in record._meta.concrete_fields:
-        if f.name in {"id", "client", "grant"}:
-            continue
-        value = f.value_from_object(record)
-        row[f.name] = value.isoformat() if isinstance(value, datetime) else value
-    return row
 
 
 SOURCE = ClientDataSource()

@@ -9,7 +9,8 @@ confirmed either.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -128,3 +129,24 @@ def integrations_summary(user: AbstractBaseUser, *, days: int = 7) -> dict[str, 
             "live": sum(grants_of(c).filter(status=Grant.Status.ACTIVE).count() for c in clients),
             "refused": sum(calls_of(c).filter(at__gte=since, refused__gt="").count()
                            for c in clients)}
+
+
+def record_fields(model: type, *, skip: Iterable[str] = ("client",)) -> list[Any]:
+    """The columns of an integration model that an export shows: never the client (the export
+    is the client's own) nor anything from the vault."""
+    from .vault import EncryptedTextField
+
+    skip = set(skip)
+    return [f for f in model._meta.concrete_fields
+            if f.name not in skip and not isinstance(f, EncryptedTextField)]
+
+
+def record_value(record: Any, field: Any) -> Any:
+    """A column's value as JSON and CSV take it: times and days in ISO 8601, amounts as their
+    exact decimal text."""
+    value = field.value_from_object(record)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -46,6 +46,7 @@ from .connectors import Connector, OAuthFlow, TokenSet, connectors
 from .errors import PlatformError, Refused
 from .grants import _expiry, _ledger, deauthorise, integration_models
 from .models import AuthorisationLink, Client, ConnectorApp, Grant, GrantEvent
+from .selectors import record_fields, record_value
 
 STATE_SALT = "privet.integrations.state"
 STATE_MAX_AGE = 3600  # the owner has an hour on the platform's page (TikTok's codes live 1 h)
@@ -439,24 +440,6 @@ def store_account(grant: Grant, *, kind: str, contract_name: str, item: dict[str
 # --- the client's own export -------------------------------------------------------------------------
 
 EXPORT_FORMATS = ("csv", "json")
-# Never exported: the grant a record came through is named by its number, nothing of the vault.
-_EXPORT_SKIP = {"client"}
-
-
-def _export_fields(model: type) -> list[Any]:
-    from .vault import EncryptedTextField
-
-    return [f for f in model._meta.concrete_fields
-            if f.name not in _EXPORT_SKIP and not isinstance(f, EncryptedTextField)]
-
-
-def _export_value(record: Any, field: Any) -> Any:
-    value = getattr(record, field.attname)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
     """The integration data the studio holds for ``client`` (every model of
     :func:`integration_models`, through its client-scoped manager), as CSV (one section per
@@ -468,8 +451,8 @@ def export_integration_data(*, client: Client, fmt: str, actor: Actor) -> str:
         raise IntegrationError(f"Unknown export format {fmt!r}.")
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
     for model in sorted(integration_models(), key=lambda m: m._meta.label):
-        fields = _export_fields(model)
-        rows = [[_export_value(r, f) for f in fields]
+        fields = record_fields(model)
+        rows = [[record_value(r, f) for f in fields]
                 for r in model.objects.for_client(client).order_by("pk")]
         if rows:  # a workflow the client does not have leaves no empty table behind
             tables[model._meta.label] = ([f.attname for f in fields], rows)

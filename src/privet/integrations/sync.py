@@ -36,7 +36,7 @@ from privet.audit.services import Actor, actor_label, append_event
 from privet.errors import PrivetError
 
 from .connectors import Connector, Workflow, connectors
-from .errors import PlatformError
+from .errors import PlatformError, Refused
 from .http import call
 from .models import Grant, IntegrationRecord, SyncRun, SyncState
 
@@ -175,7 +175,7 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
         try:
             answer = call(grant.client, connector, stream.endpoint, grant=walked.grant,
                           params=page_params)
-        except PlatformError as exc:
+        except (PlatformError, Refused) as exc:
             SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
                 status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
             walked.done = False
@@ -268,8 +268,12 @@ def run_workflow(grant: Grant, workflow_id: str, *, actor: Actor = "system:sync"
     error = ""
     try:
         connector.sync(grant, workflow, full=full, counts=counts)
-    except (PlatformError, SyncConflict) as exc:
+    except (PlatformError, Refused, SyncConflict) as exc:
+        # Refused: the outbound client would not make a call (a host or scope that is not
+        # allowed); recorded there as a refusal, and here the run stops on it.
         error = exc.code if isinstance(exc, SyncConflict) else type(exc).__name__
+        if isinstance(exc, Refused):
+            error = f"Refused:{exc.reason}"
         log.warning("integrations: sync of %s for client %s stopped: %s", workflow.id,
                     grant.client.slug, error)
     run.finished_at = timezone.now()

@@ -222,3 +222,11 @@ def test_a_refused_sync_call_is_a_failed_run_not_a_crash(grant, tiktok_fake):
     with pytest.raises(WorkflowUnavailable):
         run_workflow(grant, "moderation")
     assert issubclass(type(PlatformError(None, None)), Exception)
+
+
+def test_a_call_the_framework_refuses_stops_the_run_as_failed(grant, tiktok_fake, settings):
+    settings.PRIVET_TIKTOK_API_BASE = "https://www.tiktok.com/open_api/v1.3/"
+    before = len(tiktok_fake.requests)
+    run = run_workflow(grant, "moderation")
+    assert (run.status, run.error) == (SyncRun.Status.FAILED, "Refused:host_not_allowed")
+    assert len(tiktok_fake.requests) == before
