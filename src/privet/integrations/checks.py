@@ -6,13 +6,13 @@
 - ``privet.E031`` a data contract field mapped to a category or purpose the declaration lacks
   (or one the declared connector does not list), or an object type whose ``may_read`` item the
   declared connector does not have;
+- ``privet.E032`` a model of client data (:class:`~.scoping.ClientOwned`) whose ``objects`` is
+  not the client-scoped manager, or that does not carry its client;
 - ``privet.E033`` a drift between what the declaration promises and what the connector does:
   a declared ``may_read`` item that no contract object read by a workflow belongs to (the page
   would promise data nothing reads, as the seed's "LIVE-related data" did), a contract object
   no workflow reads (a permission without a mechanism), a workflow that reads an object the
   contract lacks, or one whose flow is unknown or whose scopes are not all its flow's;
-- ``privet.E032`` a model of client data (:class:`~.scoping.ClientOwned`) whose ``objects`` is
-  not the client-scoped manager, or that does not carry its client;
 - ``privet.W030`` (with ``--deploy``) the vault's keys are derived from the secret key
   (``PRIVET_VAULT_KEYS`` unset) outside the demo.
 
