@@ -8,6 +8,11 @@
   declared connector does not have;
 - ``privet.E032`` a model of client data (:class:`~.scoping.ClientOwned`) whose ``objects`` is
   not the client-scoped manager, or that does not carry its client;
+- ``privet.E033`` a drift between what the declaration promises and what the connector does:
+  a declared ``may_read`` item that no contract object read by a workflow belongs to (the page
+  would promise data nothing reads, as the seed's "LIVE-related data" did), a contract object
+  no workflow reads (a permission without a mechanism), a workflow that reads an object the
+  contract lacks, or one whose flow is unknown or whose scopes are not all its flow's;
 - ``privet.W030`` (with ``--deploy``) the vault's keys are derived from the secret key
   (``PRIVET_VAULT_KEYS`` unset) outside the demo.
 
@@ -72,6 +77,52 @@ def connector_errors(connector: Connector, declaration) -> list[checks.CheckMess
                 errors.append(checks.Error(
                     f"{where} is kept for {use.purpose!r}, a purpose the declaration (or its "
                     f"connector {connector.id!r}) does not have.", id="privet.E031"))
+    return errors + drift_errors(connector, declared)
+
+
+def drift_errors(connector: Connector, declared) -> list[checks.CheckMessage]:
+    """``privet.E033``: the declared ``may_read`` items, the contract and the workflows agree.
+    Every declared item is read by a workflow through a contract object, every contract object
+    is read by a workflow, and every workflow reads what exists with scopes its flow has."""
+    errors: list[checks.CheckMessage] = []
+    where = f"integrations.connectors[{connector.id}]"
+    read: set[str] = set()
+    for workflow in connector.workflows.values():
+        for name in workflow.reads:
+            if name in connector.contract:
+                read.add(name)
+            else:
+                errors.append(checks.Error(
+                    f"{connector.id}: workflow {workflow.id!r} reads {name!r}, which the "
+                    "connector's data contract does not have.",
+                    hint="Add the object to the contract or take it off the workflow.",
+                    id="privet.E033"))
+        flow = connector.flows.get(workflow.flow)
+        if flow is None:
+            errors.append(checks.Error(
+                f"{connector.id}: workflow {workflow.id!r} needs the authorisation "
+                f"{workflow.flow!r}, which the connector does not have.", id="privet.E033"))
+            continue
+        beyond = [s for s in workflow.scopes if s not in flow.scopes]
+        if beyond:
+            errors.append(checks.Error(
+                f"{connector.id}: workflow {workflow.id!r} needs {', '.join(beyond)}, beyond "
+                f"the scopes of its authorisation {flow.id!r}.", id="privet.E033"))
+    for name in connector.contract:
+        if name not in read:
+            errors.append(checks.Error(
+                f"{connector.id}: contract object {name!r} is read by no workflow: a "
+                "permission without a mechanism.",
+                hint="Sync it in a workflow (Workflow.reads) or remove it from the contract.",
+                id="privet.E033"))
+    synced = {connector.contract[name].may_read for name in read}
+    for item in declared.may_read:
+        if item.id not in synced:
+            errors.append(checks.Error(
+                f"The declaration's {where}.may_read item {item.id!r} is read by no workflow "
+                f"of {connector.id!r}: the policy page would promise what Privet does not do.",
+                hint="Remove the item from the declaration, or add a contract object and a "
+                     "workflow that reads it.", id="privet.E033"))
     return errors
 
 

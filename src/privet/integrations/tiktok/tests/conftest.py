@@ -1,3 +1,9 @@
 """The integrations tests' fixtures (the TikTok contract fake, clients, links), here too."""
 
-from privet.integrations.tests.conftest import account_grant, make_client, make_link, tiktok_fake  # noqa: F401
+from privet.integrations.tests.conftest import (  # noqa: F401
+    account_grant,
+    make_client,
+    make_link,
+    make_operator,
+    tiktok_fake,
+)
