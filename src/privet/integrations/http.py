@@ -123,7 +123,10 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
         raise refuse(client, connector, name, "host_not_allowed",
                      f"{urlsplit(url).hostname} is not a declared host of {connector.id}.",
                      grant=grant, actor=actor)
-    app = ConnectorApp.objects.filter(connector=connector.id).first()
+    # The studio's app is read only for a call made as the app; a token call's credential is
+    # the grant's (one query less on each page of a sync).
+    app = ConnectorApp.objects.filter(connector=connector.id).first() if endpoint.auth == "app" \
+        else None
     if endpoint.auth == "app" and app is None:
         raise refuse(client, connector, name, "no_app",
                      f"{connector.id} has no app configured (privet integrations configure).",
@@ -145,8 +148,13 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
 
 def call(client: Client, connector: Connector, name: str, *, grant: Grant | None = None,
          params: Mapping[str, Any] | None = None, json: Mapping[str, Any] | None = None,
-         actor: Any = "system:integrations") -> Answer:
-    """Make the connector's call ``name`` for ``client`` (see the module's docstring)."""
+         actor: Any = "system:integrations", calls: list[OutboundCall] | None = None) -> Answer:
+    """Make the connector's call ``name`` for ``client`` (see the module's docstring).
+
+    ``calls`` (a sync's page): the record of a call that succeeded is appended to it unsaved,
+    for the caller to store in the transaction that stores what the call brought in (one
+    commit for both, and the caller must store it even when that transaction fails); a call
+    that failed is recorded at once, as without it."""
     endpoint, url, app = _check(client, connector, name, grant, actor)
     started = time.monotonic()
     attempts = 0
@@ -187,13 +195,17 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
         error = exc
         raise
     finally:
-        OutboundCall.objects.for_client(client).create(
+        record = OutboundCall(
             client=client, grant=grant, connector=connector.id, endpoint=name,
             status=(answer.status if answer else getattr(error, "status", None)),
             platform_code=(answer.platform_code if answer else getattr(error, "platform_code", None)),
             records=answer.records if answer else 0,
             duration_ms=int((time.monotonic() - started) * 1000), attempts=attempts,
             error=type(error).__name__ if error else "")
+        if calls is not None and answer is not None and error is None:
+            calls.append(record)
+        else:
+            OutboundCall.objects.for_client(client).bulk_create([record])
 
 
 def _send(connector: Connector, endpoint: Endpoint, url: str, grant: Grant | None,

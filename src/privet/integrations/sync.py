@@ -38,7 +38,7 @@ from privet.errors import PrivetError
 from .connectors import Connector, Workflow, connectors
 from .errors import PlatformError, Refused
 from .http import call
-from .models import Grant, IntegrationRecord, SyncRun, SyncState
+from .models import Grant, IntegrationRecord, OutboundCall, SyncRun, SyncState
 
 log = logging.getLogger("privet.integrations")
 
@@ -145,6 +145,54 @@ def upsert(grant: Grant, model: type[IntegrationRecord], rows: list[dict[str, An
     return len(objects)
 
 
+def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
+                recorded: list[OutboundCall], state: SyncState, seq: int, cursor: Any,
+                progress: dict[str, Any], expected: int | None,
+                parent: str) -> tuple[int, list[dict[str, Any]], int, bool, Any]:
+    """One page of :func:`walk`: its items through the contract, then its rows, its call's
+    record and the stream's next cursor stored in one transaction. Returns the rows stored,
+    the rows, the fields dropped, whether the list is finished, and the next cursor."""
+    contract = connectors.get(grant.connector).contract[stream.contract]
+    rows, dropped, times = [], 0, []
+    for item in _items(data, stream.list_key):
+        kept, extra = contract.keep(stream.flatten(item) if stream.flatten else item)
+        dropped += extra
+        row = stream.row(kept)
+        if row is None:
+            continue
+        rows.append(row)
+        if stream.created is not None:
+            created = stream.created(kept)
+            if created is not None:
+                times.append(created)
+    following = _next(stream, data, cursor)
+    if times:
+        progress["newest"] = max([t for t in (progress.get("newest"),) if t is not None] + times)
+    reached = progress.get("since") is not None and times and min(times) < progress["since"]
+    finished = following is None or bool(reached)
+    for record in recorded:
+        record.dropped_fields = dropped  # counted on the call's record, never kept
+    with transaction.atomic():
+        stored = upsert(current, stream.model, rows)
+        OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
+        changes: dict[str, Any] = {
+            "seq": F("seq") + 1, "pages": F("pages") + 1, "records": F("records") + stored,
+            "dropped_fields": F("dropped_fields") + dropped}
+        if finished:
+            changes |= {"status": SyncState.Status.DONE, "progress": {},
+                        "finished_at": timezone.now(),
+                        "high_water": progress.get("newest") or state.high_water}
+            if expected is not None:
+                changes["progress"] = {"expected": expected}
+        else:
+            changes["progress"] = {**progress, "cursor": following}
+        if not SyncState.objects.for_client(grant.client).filter(
+                pk=state.pk, seq=seq).update(**changes):
+            raise SyncConflict(f"Another sync stored a page of {stream.name} {parent} "
+                               "meanwhile; this one stops.")
+    return stored, rows, dropped, finished, following
+
+
 def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str = "",
          full: bool = False, keep_rows: bool = False, expected: int | None = None) -> Walked:
     """Read the list ``stream`` (of ``parent``: a video's comments) for ``grant`` from where
@@ -153,7 +201,6 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
     ``expected``: the count the parent announced (a video's comments), kept with the state
     when the walk completes, so the next sync can skip an unchanged parent."""
     connector = connectors.get(grant.connector)
-    contract = connector.contract[stream.contract]
     state = state_of(grant, stream.name, parent)
     resuming = state.status != SyncState.Status.DONE and "cursor" in state.progress
     if resuming:
@@ -172,49 +219,26 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
         page_params = {**params, stream.size_param: stream.page_size}
         if cursor is not None:
             page_params["page" if stream.paging == "page" else "cursor"] = cursor
+        recorded: list[OutboundCall] = []  # the page's call record, stored with its rows
         try:
             answer = call(grant.client, connector, stream.endpoint, grant=walked.grant,
-                          params=page_params)
+                          params=page_params, calls=recorded)
         except (PlatformError, Refused) as exc:
             SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
                 status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
             walked.done = False
             raise
         walked.grant = answer.grant or walked.grant
-        rows, dropped, times = [], 0, []
-        for item in _items(answer.data, stream.list_key):
-            kept, extra = contract.keep(stream.flatten(item) if stream.flatten else item)
-            dropped += extra
-            row = stream.row(kept)
-            if row is None:
-                continue
-            rows.append(row)
-            if stream.created is not None:
-                created = stream.created(kept)
-                if created is not None:
-                    times.append(created)
-        following = _next(stream, answer.data, cursor)
-        if times:
-            progress["newest"] = max([t for t in (progress.get("newest"),) if t is not None] + times)
-        reached = progress.get("since") is not None and times and min(times) < progress["since"]
-        finished = following is None or bool(reached)
-        with transaction.atomic():
-            stored = upsert(walked.grant, stream.model, rows)
-            changes: dict[str, Any] = {
-                "seq": F("seq") + 1, "pages": F("pages") + 1, "records": F("records") + stored,
-                "dropped_fields": F("dropped_fields") + dropped}
-            if finished:
-                changes |= {"status": SyncState.Status.DONE, "progress": {},
-                            "finished_at": timezone.now(),
-                            "high_water": progress.get("newest") or state.high_water}
-                if expected is not None:
-                    changes["progress"] = {"expected": expected}
-            else:
-                changes["progress"] = {**progress, "cursor": following}
-            if not SyncState.objects.for_client(grant.client).filter(
-                    pk=state.pk, seq=seq).update(**changes):
-                raise SyncConflict(f"Another sync stored a page of {stream.name} {parent} "
-                                   "meanwhile; this one stops.")
+        try:
+            stored, rows, dropped, finished, following = _store_page(
+                grant, walked.grant, stream, answer.data, recorded, state, seq, cursor, progress,
+                expected, parent)
+        except BaseException:
+            # The call went out: its record outlives a page that was not stored.
+            for record in recorded:
+                record.pk = None
+            OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
+            raise
         seq += 1
         walked.pages += 1
         walked.records += stored
