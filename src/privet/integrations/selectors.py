@@ -13,12 +13,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from .grants import integration_models
-from .models import AuthorisationLink, Client, Grant, GrantEvent, OutboundCall
+from .models import (
+    AuthorisationLink,
+    Client,
+    Conversation,
+    Grant,
+    GrantEvent,
+    Message,
+    OutboundCall,
+    SyncRun,
+)
 
 SEE_ALL_CLIENTS = "panel.see_all_clients"
 
@@ -128,3 +137,32 @@ def integrations_summary(user: AbstractBaseUser, *, days: int = 7) -> dict[str, 
             "live": sum(grants_of(c).filter(status=Grant.Status.ACTIVE).count() for c in clients),
             "refused": sum(calls_of(c).filter(at__gte=since, refused__gt="").count()
                            for c in clients)}
+
+
+def last_runs(client: Client) -> dict[tuple[int, str], SyncRun]:
+    """Per (grant, workflow), the latest sync run of the client's grants. One query."""
+    runs: dict[tuple[int, str], SyncRun] = {}
+    for run in SyncRun.objects.for_client(client).order_by("started_at", "pk"):
+        runs[(run.grant_id, run.workflow)] = run
+    return runs
+
+
+def conversations_of(grant: Grant) -> QuerySet[Conversation]:
+    """The grant's conversations, the latest message first."""
+    return Conversation.objects.for_client(grant.client).filter(grant=grant).order_by(
+        F("updated").desc(nulls_last=True), "-pk")
+
+
+def conversation_of(grant: Grant, pk: Any) -> Conversation:
+    """One conversation of ``grant`` (of its client), else 404."""
+    found = conversations_of(grant).filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404("No such conversation.")
+    return found
+
+
+def messages_of(conversation: Conversation) -> QuerySet[Message]:
+    """A conversation's messages, oldest first."""
+    return Message.objects.for_client(conversation.client).filter(
+        grant_id=conversation.grant_id, conversation_id=conversation.external_id).order_by(
+        F("created").asc(nulls_first=True), "pk")
