@@ -38,7 +38,8 @@ def message_max(grant: Grant) -> int:
 
 
 def may_read(grant: Grant) -> bool:
-    return grant.live and READ_SCOPE in (grant.scopes or [])
+    """What was synced while the owner allowed reading stays readable until it is purged."""
+    return READ_SCOPE in (grant.scopes or [])
 
 
 def may_send(grant: Grant) -> bool:
