@@ -14,12 +14,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from .grants import integration_models
-from .models import AuthorisationLink, Client, Grant, GrantEvent, OutboundCall
+from .models import (
+    AuthorisationLink,
+    Client,
+    Conversation,
+    Grant,
+    GrantEvent,
+    Message,
+    OutboundCall,
+    SyncRun,
+)
 
 SEE_ALL_CLIENTS = "panel.see_all_clients"
 
@@ -150,3 +159,35 @@ def record_value(record: Any, field: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def last_runs(client: Client) -> dict[tuple[int, str], SyncRun]:
+    """Per (grant, workflow), the latest sync run of the client's grants: one query for the
+    latest ids, one for the runs (a client syncing every half hour has thousands of runs)."""
+    from django.db.models import Max
+
+    latest = (SyncRun.objects.for_client(client).values("grant_id", "workflow")
+              .annotate(last=Max("pk")).values_list("last", flat=True))
+    return {(run.grant_id, run.workflow): run
+            for run in SyncRun.objects.for_client(client).filter(pk__in=list(latest))}
+
+
+def conversations_of(grant: Grant) -> QuerySet[Conversation]:
+    """The grant's conversations, the latest message first."""
+    return Conversation.objects.for_client(grant.client).filter(grant=grant).order_by(
+        F("updated").desc(nulls_last=True), "-pk")
+
+
+def conversation_of(grant: Grant, pk: Any) -> Conversation:
+    """One conversation of ``grant`` (of its client), else 404."""
+    found = conversations_of(grant).filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404("No such conversation.")
+    return found
+
+
+def messages_of(conversation: Conversation) -> QuerySet[Message]:
+    """A conversation's messages, oldest first."""
+    return Message.objects.for_client(conversation.client).filter(
+        grant_id=conversation.grant_id, conversation_id=conversation.external_id).order_by(
+        F("created").asc(nulls_first=True), "pk")

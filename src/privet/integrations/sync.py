@@ -315,3 +315,20 @@ def run_workflow(grant: Grant, workflow_id: str, *, actor: Actor = "system:sync"
 def available_workflows(grant: Grant) -> list[Workflow]:
     connector = connectors.get(grant.connector)
     return [w for w in connector.workflows.values() if not unavailable_reason(grant, w)]
+
+
+def request_sync(grant: Grant, actor: Actor) -> list[str]:
+    """"Sync now" from the panel: queue :func:`.tasks.sync_grant` for every workflow of the
+    client that can run on ``grant`` (a workflow whose scopes were not granted is not queued,
+    so never attempted). Audited with the workflows queued, before they run (a task on the
+    immediate backend runs inside ``enqueue``). Returns the workflow ids queued."""
+    from .tasks import sync_grant
+
+    workflows = [w.id for w in available_workflows(grant)]
+    label = actor_label(actor)[:150]
+    with transaction.atomic():
+        append_event(actor=actor, action="integrations.sync_requested", obj=grant,
+                     details={"client": grant.client.slug, "workflow": workflows})
+    for workflow in workflows:
+        sync_grant.enqueue(grant.pk, workflow, actor=label)
+    return workflows

@@ -642,8 +642,13 @@ class LinkForm(AriaFormMixin, forms.Form):
         scopes = sorted({s for _c, f in self.flows.values() for s in f.scopes})
         self.fields["scopes"].choices = [(s, s) for s in scopes]
         self.fields["language"].choices = list(settings.LANGUAGES)
+        self.client = client
         if client is not None and not self.is_bound:
             self.initial.setdefault("language", client.language)
+            if client.workflows:
+                # Pre-ticked: the scopes the client's agreed workflows need.
+                self.initial.setdefault("scopes", sorted({
+                    s for c, f in self.flows.values() for s in c.scopes_for(f.id, client.workflows)}))
 
     def clean(self) -> dict:
         data = super().clean()
@@ -657,7 +662,11 @@ class LinkForm(AriaFormMixin, forms.Form):
             self.add_error("scopes", _("This authorisation cannot request %(scopes)s.")
                            % {"scopes": ", ".join(other)})
         elif flow.scopes and not scopes:
-            self.add_error("scopes", _("Choose at least one scope."))
+            if self.client is not None and self.client.workflows and \
+                    connector.scopes_for(flow.id, self.client.workflows):
+                data["scopes"] = None  # create_link asks for what the workflows need
+            else:
+                self.add_error("scopes", _("Choose at least one scope."))
         data["connector_id"], data["flow_id"] = connector.id, flow.id
         return data
 
@@ -669,3 +678,72 @@ class DisconnectForm(AriaFormMixin, forms.Form):
                                        (BY_RULE, _("Let the declared rule delete it"))])
     confirm = forms.BooleanField(
         label=_("I understand: the client's account owner must authorise again to reconnect."))
+
+
+class WorkflowsForm(AriaFormMixin, forms.Form):
+    """The client's agreed workflows: what the studio syncs for it, and so what its links
+    request (every connector's workflows; labels and descriptions translated)."""
+
+    workflows = forms.MultipleChoiceField(
+        label=_("Workflows"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what was agreed with the client. A link requests only the scopes "
+                    "these need, and only these are synced."))
+
+    def __init__(self, *args, **kwargs):
+        from django.utils.translation import gettext
+
+        from privet.integrations.services import known_workflows
+
+        super().__init__(*args, **kwargs)
+        self.fields["workflows"].choices = [
+            (w.id, f"{gettext(w.label)}: {gettext(w.description)}" if w.description
+             else gettext(w.label)) for w in known_workflows().values()]
+
+
+class MessageForm(AriaFormMixin, forms.Form):
+    """A reply in a direct-message conversation (its length checked against the platform's
+    limit by :func:`privet.integrations.messaging.check_text`, beside the field)."""
+
+    text = forms.CharField(label=_("Reply"), required=False, strip=True,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, grant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grant = grant
+
+    def clean_text(self) -> str:
+        from privet.integrations.messaging import InvalidMessage, check_text
+
+        try:
+            return check_text(self.grant, self.cleaned_data.get("text", ""))
+        except InvalidMessage as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class ReportRangeForm(AriaFormMixin, forms.Form):
+    """A campaign report's campaign and range (the last 30 days unless chosen; at most
+    :data:`privet.integrations.reports.MAX_DAYS` days, the start not after the end)."""
+
+    campaign = forms.ChoiceField(label=_("Campaign"), required=False)
+    start = OperatorDateField(label=_("From"), required=False)
+    end = OperatorDateField(label=_("To"), required=False)
+
+    def __init__(self, *args, campaigns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [("", _("Every campaign")),
+                                           *[(c.external_id, str(c)) for c in campaigns]]
+
+    def clean(self) -> dict:
+        from privet.integrations.reports import MAX_DAYS, default_range
+
+        data = super().clean()
+        if self.errors:
+            return data
+        first, last = default_range(timezone.localdate())
+        start, end = data.get("start") or first, data.get("end") or last
+        if start > end:
+            self.add_error("end", _("The end cannot be before the start."))
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error("end", _("A report covers at most %(days)d days.") % {"days": MAX_DAYS})
+        data["start"], data["end"] = start, end
+        return data

@@ -31,6 +31,7 @@ import html
 import itertools
 import json
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from django.test import Client as Browser
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, translate_url
 from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, Phase, assume, given
 from hypothesis import settings as hypothesis_settings
@@ -59,6 +60,7 @@ from privet.integrations.connectors import TokenSet, connectors
 from privet.integrations.models import (
     AuthorisationLink,
     Client,
+    Conversation,
     Grant,
     GrantEvent,
     OutboundCall,
@@ -178,6 +180,7 @@ class Side:
     accounts: list[PlatformAccount]
     tokens: list[str]
     calls: list[OutboundCall] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
 
     def needles(self) -> set[str]:
         """Every value of this client that another client's operator must never see."""
@@ -189,6 +192,8 @@ class Side:
         values.update(link.public_id for link in self.links)
         for account in self.accounts:
             values.update({account.external_id, account.username, account.display_name})
+        for conversation in self.conversations:
+            values.update({conversation.external_id, conversation.username})
         return {v for v in values if v}
 
 
@@ -217,6 +222,7 @@ PARAMETERS: dict[str, Parameter] = {
     "public_id": _link, "link": _link, "link_id": _link,
     "account_id": _account,
     "connector_id": _connector, "connector": _connector, "flow": _flow,
+    "conversation": Parameter(lambda s: s.conversations[0].pk, 2_000_000_000),
 }
 # A bare ``pk`` or ``id`` names the object of the path segment before it
 # (``/grants/<int:pk>/``, ``/links/<int:pk>/cancel/``); a grant when that says nothing.
@@ -285,7 +291,11 @@ def make_side(spec: dict[str, Any]) -> Side:
     # A call the outbound client recorded (made here: the suite makes no HTTP call).
     call = OutboundCall.objects.for_client(client).create(
         client=client, grant=grants[0], connector=CONNECTOR, endpoint="account.profile", status=200)
-    return Side(client, grants, [open_link, *links], accounts, tokens, [call])
+    # A synced conversation of the first grant (the messages pages name it).
+    conversation = Conversation.objects.for_client(client).create(
+        client=client, grant=grants[0], external_id=f"conv-{secrets.token_hex(8)}",
+        username=f"writer{secrets.token_hex(6)}", updated=timezone.now())
+    return Side(client, grants, [open_link, *links], accounts, tokens, [call], [conversation])
 
 
 def make_operator(username: str):

@@ -278,8 +278,45 @@ def integrations_pages() -> list[str]:
     http.refuse(client, connectors.get("tiktok_business"), "account.profile", "scope_missing", "no")
     integrations.create_link(client=client, connector_id="tiktok_business", flow_id="advertiser",
                              actor="test")
+    # The TikTok workflows (issue 13): a conversation, a campaign with a day, a sync run.
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from privet.integrations.models import Campaign, CampaignDay, Conversation, Message, SyncRun
+
+    integrations.set_workflows(client=client, workflows=["moderation", "messages", "reporting"],
+                               actor="test")
+    talk = integrations.create_link(client=client, connector_id="tiktok_business", flow_id="account",
+                                    actor="test")
+    talker = integrations.record_grant(link=talk, tokens=TokenSet(
+        access_token="t-rozmowy", scopes=("user.info.basic", "message.list.read",
+                                          "message.list.send"), account_id="konto-3"))
+    conversation = Conversation.objects.for_client(client).create(
+        client=client, grant=talker, external_id="c-1", username="ania.k", updated=timezone.now())
+    Message.objects.for_client(client).create(
+        client=client, grant=talker, external_id="m-1", conversation_id="c-1", sender="ania.k",
+        kind="TEXT", text="Dzień dobry", created=timezone.now())
+    SyncRun.objects.for_client(client).create(client=client, grant=talker, workflow="messages",
+                                              actor="test", status=SyncRun.Status.DONE,
+                                              counts={"message": 1})
+    ads = integrations.create_link(client=client, connector_id="tiktok_business",
+                                   flow_id="advertiser", actor="test")
+    advertiser = integrations.record_grant(link=ads, tokens=TokenSet(
+        access_token="t-reklamy", scopes=(), account_id="7001"))
+    Campaign.objects.for_client(client).create(client=client, grant=advertiser, external_id="c-9",
+                                               advertiser_id="7001", name="Jesień")
+    CampaignDay.objects.for_client(client).create(
+        client=client, grant=advertiser, external_id="c-9:d", campaign_id="c-9",
+        day=timezone.localdate() - timedelta(days=1), spend=Decimal("12.50"), impressions=1000,
+        clicks=20, conversions=None, ctr=Decimal("2.0"), cpc=Decimal("0.625"), cpm=Decimal("12.5"))
     integrations.end_contract(client=client, actor="test")
     return ["/panel/clients/", "/panel/clients/new/", "/panel/clients/sklep-ewy/",
+            f"/panel/clients/sklep-ewy/grants/{talker.pk}/messages/",
+            f"/panel/clients/sklep-ewy/grants/{talker.pk}/messages/{conversation.pk}/",
+            f"/panel/clients/sklep-ewy/grants/{advertiser.pk}/reports/",
+            f"/panel/clients/sklep-ewy/grants/{talker.pk}/reports/",
             f"/panel/clients/sklep-ewy/grants/{grants[0].pk}/",
             f"/panel/clients/sklep-ewy/grants/{grants[1].pk}/",
             "/panel/audit/?action=integrations.revoked"]

@@ -24,11 +24,12 @@ from privet.audit.selectors import usernames
 from privet.integrations import selectors, services
 from privet.integrations.connectors import UnknownConnector, connectors
 from privet.integrations.models import Client, Grant
+from privet.integrations.sync import request_sync, unavailable_reason
 from privet.policy.rendering import policy_context
 from privet.policy.selectors import declaration_in_force
 
 from ..access import panel_view
-from ..forms import AssignOperatorsForm, ClientForm, DisconnectForm, LinkForm
+from ..forms import AssignOperatorsForm, ClientForm, DisconnectForm, LinkForm, WorkflowsForm
 from ..roles import MANAGE_CLIENTS, WORK_INTEGRATIONS, can
 
 CALLS_SHOWN = 20
@@ -42,6 +43,37 @@ REASONS = {
 ERROR_DAYS = 7
 DATA_CATEGORY = "integration_data"
 DATA_TRIGGER = "integration_revoked"
+
+
+# Why a workflow cannot run on a grant (privet.integrations.sync.unavailable_reason).
+UNAVAILABLE = {
+    "not_chosen": gettext_lazy("not one of the client's workflows"),
+    "other_flow": gettext_lazy("needs another kind of authorisation"),
+    "not_live": gettext_lazy("the authorisation has ended"),
+}
+
+
+def unavailable_words(grant: Grant, workflow: Any) -> str:
+    """Why ``workflow`` cannot run on ``grant``, in words ("" if it can)."""
+    reason = unavailable_reason(grant, workflow)
+    if reason == "scope_not_granted":
+        missing = sorted(set(workflow.scopes) - set(grant.scopes or []))
+        return _("the owner did not grant: %(scopes)s") % {"scopes": ", ".join(missing)}
+    return str(UNAVAILABLE.get(reason, reason))
+
+
+def workflow_rows(client: Client, grant: Grant, runs: dict) -> list[dict[str, Any]]:
+    """The client's workflows of ``grant``'s authorisation: available or why not, and the
+    last sync of each."""
+    try:
+        connector = connectors.get(grant.connector)
+    except UnknownConnector:
+        return []
+    return [{"workflow": w, "label": _(w.label), "unavailable": unavailable_words(grant, w),
+             "run": runs.get((grant.pk, w.id)),
+             "records": sum(runs[(grant.pk, w.id)].counts.values()) if (grant.pk, w.id) in runs else 0}
+            for w in connector.workflows.values()
+            if w.flow == grant.flow and w.id in (client.workflows or [])]
 
 
 def reason_words(code: str) -> str:
@@ -118,13 +150,18 @@ def _grant_rows(client: Client) -> list[dict[str, Any]]:
     granted = selectors.granted_entries(client)
     sent_by = {link.grant_id: link.created_by for link in selectors.links_of(client)
                .filter(grant__isnull=False).select_related("created_by").order_by("created_at")}
+    runs = selectors.last_runs(client)
     return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk),
-             "sent_by": sent_by.get(g.pk)} for g in selectors.grants_of(client)]
+             "sent_by": sent_by.get(g.pk), "workflows": workflow_rows(client, g, runs),
+             "messages": "message.list.read" in (g.scopes or []),
+             "reports": g.flow == "advertiser" or "user.insights" in (g.scopes or [])}
+            for g in selectors.grants_of(client)]
 
 
 def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | None = None,
                  disconnect_forms: dict[int, DisconnectForm] | None = None,
-                 assign_form: AssignOperatorsForm | None = None, status: int = 200,
+                 assign_form: AssignOperatorsForm | None = None,
+                 workflows_form: WorkflowsForm | None = None, status: int = 200,
                  new_link: Any = None) -> HttpResponse:
     link_form = link_form or LinkForm(client=client)
     link_form.aria_setup()
@@ -133,6 +170,11 @@ def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | 
         assign_form = AssignOperatorsForm(initial={"operators": list(client.operators.all())})
     if assign_form is not None:
         assign_form.aria_setup()
+    if may_manage and workflows_form is None:
+        workflows_form = WorkflowsForm(initial={"workflows": list(client.workflows or [])})
+    if workflows_form is not None:
+        workflows_form.aria_setup()
+    known = services.known_workflows()
     disconnect_forms = disconnect_forms or {}
     grants = _grant_rows(client)
     for row in grants:
@@ -157,6 +199,9 @@ def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | 
                      for c, n in sorted(selectors.holdings_of(client).items())],
         "rule": data_rule(), "may_manage": may_manage, "assign_form": assign_form,
         "operators": list(client.operators.order_by("username")),
+        "workflows_form": workflows_form,
+        "workflows": [{"label": _(w.label), "description": _(w.description) if w.description else "",
+                       "on": w.id in (client.workflows or [])} for w in known.values()],
     }, status=status)
 
 
@@ -251,6 +296,38 @@ def client_operators(request: HttpRequest, slug: str) -> HttpResponse:
         return _client_page(request, client, assign_form=form, status=400)
     services.assign_operators(client=client, users=form.cleaned_data["operators"], actor=request.user)
     messages.success(request, _("Operators assigned."))
+    return redirect("panel:client", slug=client.slug)
+
+
+@require_POST
+@panel_view(WORK_INTEGRATIONS)
+def client_workflows(request: HttpRequest, slug: str) -> HttpResponse:
+    client = selectors.client_for(request.user, slug)  # another client's: 404 before the role
+    if not can(request.user, MANAGE_CLIENTS):
+        return render(request, "panel/forbidden.html", status=403)
+    form = WorkflowsForm(request.POST)
+    if not form.is_valid():
+        return _client_page(request, client, workflows_form=form, status=400)
+    services.set_workflows(client=client, workflows=form.cleaned_data["workflows"],
+                           actor=request.user)
+    messages.success(request, _("Workflows saved: new links request what they need, and only "
+                                "they are synced."))
+    return redirect("panel:client", slug=client.slug)
+
+
+@require_POST
+@panel_view(WORK_INTEGRATIONS)
+def grant_sync(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    client = selectors.client_for(request.user, slug)
+    grant = selectors.grant_of(client, pk)
+    queued = request_sync(grant, request.user)
+    if queued:
+        known = services.known_workflows()
+        messages.success(request, _("Sync requested: %(workflows)s.") % {
+            "workflows": ", ".join(_(known[w].label) for w in queued)})
+    else:
+        messages.error(request, _("Nothing to sync: none of the client's workflows can run on "
+                                  "this authorisation."))
     return redirect("panel:client", slug=client.slug)
 
 
