@@ -59,10 +59,12 @@ from privet.integrations.connectors import TokenSet, connectors
 from privet.integrations.models import (
     AuthorisationLink,
     Client,
+    Comment,
     Grant,
     GrantEvent,
     OutboundCall,
     PlatformAccount,
+    Video,
 )
 from privet.integrations.scoping import ClientOwned, UnscopedQuery
 from privet.panel.roles import OPERATOR
@@ -178,6 +180,7 @@ class Side:
     accounts: list[PlatformAccount]
     tokens: list[str]
     calls: list[OutboundCall] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
 
     def needles(self) -> set[str]:
         """Every value of this client that another client's operator must never see."""
@@ -208,6 +211,7 @@ _link = Parameter(lambda s: s.links[0].public_id, "N0-such-link-" + "q" * 30)
 _account = Parameter(lambda s: s.grants[0].account_id, "999999999999999999")
 _connector = Parameter(lambda s: s.grants[0].connector, None, of_client=False)
 _flow = Parameter(lambda s: s.grants[0].flow, None, of_client=False)
+_comment = Parameter(lambda s: s.comments[0].pk, 2_000_000_000)
 
 # Route parameter names and what fills them. A new page with a parameter not listed here fails
 # the suite: add its name, with the other client's object it names.
@@ -217,6 +221,7 @@ PARAMETERS: dict[str, Parameter] = {
     "public_id": _link, "link": _link, "link_id": _link,
     "account_id": _account,
     "connector_id": _connector, "connector": _connector, "flow": _flow,
+    "comment": _comment,
 }
 # A bare ``pk`` or ``id`` names the object of the path segment before it
 # (``/grants/<int:pk>/``, ``/links/<int:pk>/cancel/``); a grant when that says nothing.
@@ -285,7 +290,15 @@ def make_side(spec: dict[str, Any]) -> Side:
     # A call the outbound client recorded (made here: the suite makes no HTTP call).
     call = OutboundCall.objects.for_client(client).create(
         client=client, grant=grants[0], connector=CONNECTOR, endpoint="account.profile", status=200)
-    return Side(client, grants, [open_link, *links], accounts, tokens, [call])
+    # A synced video and a comment on it (the moderation pages' objects; the comment quotes
+    # the client's name and is by its account, values the probe looks for).
+    video = Video.objects.for_client(client).create(
+        client=client, grant=grants[0], external_id=f"{grants[0].account_id}0", caption=client.name)
+    comment = Comment.objects.for_client(client).create(
+        client=client, grant=grants[0], external_id=f"{grants[0].account_id}1",
+        video_id=video.external_id, text=client.name,
+        username=accounts[0].username if accounts else "")
+    return Side(client, grants, [open_link, *links], accounts, tokens, [call], [comment])
 
 
 def make_operator(username: str):

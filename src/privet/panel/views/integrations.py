@@ -119,7 +119,19 @@ def _grant_rows(client: Client) -> list[dict[str, Any]]:
     sent_by = {link.grant_id: link.created_by for link in selectors.links_of(client)
                .filter(grant__isnull=False).select_related("created_by").order_by("created_at")}
     return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk),
-             "sent_by": sent_by.get(g.pk)} for g in selectors.grants_of(client)]
+             "sent_by": sent_by.get(g.pk), **_moderation(client, g)}
+            for g in selectors.grants_of(client)]
+
+
+def _moderation(client: Client, grant: Grant) -> dict[str, Any]:
+    """For a business account's grant of a client that chose comment moderation: whether its
+    page can act (``moderation``), or why not (``moderation_unavailable``)."""
+    from .integrations_moderation import WORKFLOW, moderation_reason
+
+    if grant.flow != "account" or WORKFLOW not in (client.workflows or []):
+        return {}
+    reason = moderation_reason(grant)
+    return {"moderation_unavailable": reason} if reason else {"moderation": True}
 
 
 def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | None = None,
