@@ -82,8 +82,7 @@ def reply_to_comment(grant: Grant, comment: Comment, text: str, actor: Actor) ->
                              "has %(length)d.") % {"most": REPLY_MAX, "length": len(text)})
     client = grant.client
     comments = Comment.objects.for_client(client).filter(grant=grant)
-    thread = comments.filter(external_id=comment.parent_id).first() if comment.parent_id else comment
-    thread = thread or comment
+    thread = thread_of(grant, comment)
     answer = call(client, _connector(grant), "account.comment_reply", grant=grant, actor=actor,
                   json={"business_id": grant.account_id, "video_id": thread.video_id,
                         "comment_id": thread.external_id, "text": text})
@@ -161,6 +160,15 @@ def comment_of(grant: Grant, pk: Any) -> Comment:
     if found is None:
         raise Http404("No such comment.")
     return found
+
+
+def thread_of(grant: Grant, comment: Comment) -> Comment:
+    """The top-level comment of ``comment``'s thread (itself if it is one, or if its parent is
+    not held)."""
+    if not comment.parent_id:
+        return comment
+    return Comment.objects.for_client(grant.client).filter(
+        grant=grant, external_id=comment.parent_id).first() or comment
 
 
 def videos_of(grant: Grant) -> QuerySet[Video]:

@@ -75,8 +75,14 @@ def _kept(query: QueryDict) -> str:
 
 
 def _page(request: HttpRequest, client: Client, grant: Grant, query: QueryDict, *,
-          forms: dict[tuple[str, int], Any] | None = None, status: int = 200) -> HttpResponse:
+          forms: dict[tuple[str, int], Any] | None = None, focus: Comment | None = None,
+          status: int = 200) -> HttpResponse:
+    """The page for ``query``; ``focus``: the comment whose form is shown again with its error
+    (its thread is shown first if the filters or the page would leave it out)."""
     forms = forms or {}
+    if focus is not None and query.get("video") != focus.video_id:
+        query = QueryDict(mutable=True)
+        query["video"] = focus.video_id
     filters = ModerationFilterForm(query)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     reason = moderation_reason(grant)
@@ -89,7 +95,12 @@ def _page(request: HttpRequest, client: Client, grant: Grant, query: QueryDict, 
             grant, video.external_id, hidden=chosen.get("hidden", False),
             unanswered=chosen.get("unanswered", False), keyword=chosen.get("q", ""))
         page = Paginator(comments, THREADS_PER_PAGE).get_page(query.get("page"))
-        threads = moderation.threads(grant, list(page.object_list))
+        shown = list(page.object_list)
+        if focus is not None:
+            top = moderation.thread_of(grant, focus)
+            if top.pk not in {c.pk for c in shown}:
+                shown.insert(0, top)
+        threads = moderation.threads(grant, shown)
         if not reason:
             for thread in threads:
                 top = thread.comment
@@ -160,7 +171,7 @@ def comment_reply(request: HttpRequest, slug: str, pk: int, comment: int) -> Htt
         except moderation.InvalidReply as exc:
             form.add_error("text", str(exc))
     return _page(request, client, grant, QueryDict(request.POST.get("back", "")),
-                 forms={("reply", target.pk): form}, status=400)
+                 forms={("reply", target.pk): form}, focus=target, status=400)
 
 
 @require_POST
@@ -188,7 +199,7 @@ def comment_delete(request: HttpRequest, slug: str, pk: int, comment: int) -> Ht
     form = DeleteCommentForm(request.POST, prefix=f"c{target.pk}")
     if not form.is_valid():
         return _page(request, client, grant, QueryDict(request.POST.get("back", "")),
-                     forms={("delete", target.pk): form}, status=400)
+                     forms={("delete", target.pk): form}, focus=target, status=400)
     return _act(request, client, grant,
                 lambda: moderation.delete_comment(grant, target, request.user),
                 _("Comment deleted on the platform."))
