@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from privet.audit.services import Actor, actor_label, append_event
@@ -38,7 +38,7 @@ from privet.errors import PrivetError
 from .connectors import Connector, Workflow, connectors
 from .errors import PlatformError, Refused
 from .http import call
-from .models import Grant, IntegrationRecord, OutboundCall, SyncRun, SyncState
+from .models import Comment, Grant, IntegrationRecord, OutboundCall, SyncRun, SyncState
 
 log = logging.getLogger("privet.integrations")
 
@@ -317,18 +317,13 @@ def available_workflows(grant: Grant) -> list[Workflow]:
     return [w for w in connector.workflows.values() if not unavailable_reason(grant, w)]
 
 
-def request_sync(grant: Grant, actor: Actor) -> list[str]:
-    """"Sync now" from the panel: queue :func:`.tasks.sync_grant` for every workflow of the
-    client that can run on ``grant`` (a workflow whose scopes were not granted is not queued,
-    so never attempted). Audited with the workflows queued, before they run (a task on the
-    immediate backend runs inside ``enqueue``). Returns the workflow ids queued."""
-    from .tasks import sync_grant
-
-    workflows = [w.id for w in available_workflows(grant)]
-    label = actor_label(actor)[:150]
+def remove_comment(grant: Grant, comment: Comment) -> int:
+    """Delete the local copy of a comment the platform no longer has, with its replies, and
+    count it off its thread's replies. Returns the rows deleted."""
+    comments = Comment.objects.for_client(grant.client).filter(grant=grant)
     with transaction.atomic():
-        append_event(actor=actor, action="integrations.sync_requested", obj=grant,
-                     details={"client": grant.client.slug, "workflow": workflows})
-    for workflow in workflows:
-        sync_grant.enqueue(grant.pk, workflow, actor=label)
-    return workflows
+        deleted, _ = comments.filter(Q(pk=comment.pk) | Q(parent_id=comment.external_id)).delete()
+        if comment.parent_id:
+            comments.filter(external_id=comment.parent_id, replies__gt=0).update(
+                replies=F("replies") - 1)
+    return deleted

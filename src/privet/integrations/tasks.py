@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django_tasks import task
+
+from privet.audit.services import Actor, actor_label, append_event
 
 from .connectors import connectors
 from .models import Grant, SyncRun
@@ -27,6 +30,21 @@ def sync_grant(grant_id: int, workflow: str, actor: str = "system:sync", full: b
     except WorkflowUnavailable as exc:
         return {"skipped": exc.reason}
     return {"run": run.pk, "status": run.status, "records": sum(run.counts.values())}
+
+
+def request_sync(grant: Grant, actor: Actor) -> list[str]:
+    """"Sync now" from the panel: queue :func:`.tasks.sync_grant` for every workflow of the
+    client that can run on ``grant`` (a workflow whose scopes were not granted is not queued,
+    so never attempted). Audited with the workflows queued, before they run (a task on the
+    immediate backend runs inside ``enqueue``). Returns the workflow ids queued."""
+    workflows = [w.id for w in available_workflows(grant)]
+    label = actor_label(actor)[:150]
+    with transaction.atomic():
+        append_event(actor=actor, action="integrations.sync_requested", obj=grant,
+                     details={"client": grant.client.slug, "workflow": workflows})
+    for workflow in workflows:
+        sync_grant.enqueue(grant.pk, workflow, actor=label)
+    return workflows
 
 
 @task()

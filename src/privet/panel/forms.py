@@ -747,3 +747,36 @@ class ReportRangeForm(AriaFormMixin, forms.Form):
             self.add_error("end", _("A report covers at most %(days)d days.") % {"days": MAX_DAYS})
         data["start"], data["end"] = start, end
         return data
+
+
+# --- comment moderation (issue 13) ----------------------------------------------------------------
+
+class ModerationFilterForm(forms.Form):
+    """The moderation page's choice of video and its comment filters (GET)."""
+
+    video = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    q = forms.CharField(label=_("Has the words"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+    hidden = forms.BooleanField(label=_("Hidden"), required=False)
+    unanswered = forms.BooleanField(label=_("Not answered by the account"), required=False)
+
+
+class ReplyForm(AriaFormMixin, forms.Form):
+    def __init__(self, *args, limit: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+        # max_length gives the textarea its maxlength; the error says the platform's limit.
+        self.fields["text"] = forms.CharField(
+            label=_("Reply as the account"), max_length=limit, strip=True,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            error_messages={
+                "required": _("Write the reply first."),
+                "max_length": _("A reply is at most %(limit_value)d characters on the platform; "
+                                "this one has %(show_value)d.")})
+
+
+class DeleteCommentForm(AriaFormMixin, forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand: the comment and its replies are deleted on the platform, for "
+                "good."),
+        error_messages={"required": _("Tick the box to confirm the deletion.")})

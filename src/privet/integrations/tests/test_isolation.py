@@ -60,11 +60,13 @@ from privet.integrations.connectors import TokenSet, connectors
 from privet.integrations.models import (
     AuthorisationLink,
     Client,
+    Comment,
     Conversation,
     Grant,
     GrantEvent,
     OutboundCall,
     PlatformAccount,
+    Video,
 )
 from privet.integrations.scoping import ClientOwned, UnscopedQuery
 from privet.panel.roles import OPERATOR
@@ -181,6 +183,7 @@ class Side:
     tokens: list[str]
     calls: list[OutboundCall] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
 
     def needles(self) -> set[str]:
         """Every value of this client that another client's operator must never see."""
@@ -213,6 +216,7 @@ _link = Parameter(lambda s: s.links[0].public_id, "N0-such-link-" + "q" * 30)
 _account = Parameter(lambda s: s.grants[0].account_id, "999999999999999999")
 _connector = Parameter(lambda s: s.grants[0].connector, None, of_client=False)
 _flow = Parameter(lambda s: s.grants[0].flow, None, of_client=False)
+_comment = Parameter(lambda s: s.comments[0].pk, 2_000_000_000)
 
 # Route parameter names and what fills them. A new page with a parameter not listed here fails
 # the suite: add its name, with the other client's object it names.
@@ -223,6 +227,7 @@ PARAMETERS: dict[str, Parameter] = {
     "account_id": _account,
     "connector_id": _connector, "connector": _connector, "flow": _flow,
     "conversation": Parameter(lambda s: s.conversations[0].pk, 2_000_000_000),
+    "comment": _comment,
 }
 # A bare ``pk`` or ``id`` names the object of the path segment before it
 # (``/grants/<int:pk>/``, ``/links/<int:pk>/cancel/``); a grant when that says nothing.
@@ -295,7 +300,16 @@ def make_side(spec: dict[str, Any]) -> Side:
     conversation = Conversation.objects.for_client(client).create(
         client=client, grant=grants[0], external_id=f"conv-{secrets.token_hex(8)}",
         username=f"writer{secrets.token_hex(6)}", updated=timezone.now())
-    return Side(client, grants, [open_link, *links], accounts, tokens, [call], [conversation])
+    # A synced video and a comment on it (the moderation pages' objects; the comment quotes
+    # the client's name and is by its account, values the probe looks for).
+    video = Video.objects.for_client(client).create(
+        client=client, grant=grants[0], external_id=f"{grants[0].account_id}0", caption=client.name)
+    comment = Comment.objects.for_client(client).create(
+        client=client, grant=grants[0], external_id=f"{grants[0].account_id}1",
+        video_id=video.external_id, text=client.name,
+        username=accounts[0].username if accounts else "")
+    return Side(client, grants, [open_link, *links], accounts, tokens, [call], [conversation],
+                [comment])
 
 
 def make_operator(username: str):

@@ -43,6 +43,7 @@ from privet.integrations.errors import (
     PlatformError,
     RateLimited,
     RefreshExpired,
+    Refused,
     ScopeRefused,
     TokenExpired,
     TokenRefused,
@@ -223,6 +224,7 @@ SIGNATURE_RE = re.compile(r"t=(?P<t>[0-9]{1,12}),s=(?P<s>[0-9a-f]{64})")
 WEBHOOK_TEXT = ("client_key", "event", "user_openid")
 WEBHOOK_FIELDS = ("client_key", "event", "create_time", "user_openid", "content")
 DEAUTHORISED_EVENT = "authorization.removed"
+COMMENT_EVENT = "comment.update"
 WEBHOOK_ACTOR = "system:webhook"
 
 
@@ -412,12 +414,21 @@ class TikTokConnector(Connector):
 
     def handle_webhook(self, event: WebhookEvent, *, grants: Iterable[Grant]) -> str:
         """Act on a verified event for the live ``grants`` of its account; returns the outcome
-        recorded on the delivery. ``authorization.removed``: the owner revoked the app on
-        TikTok (the token is already dead), so every grant of the account ends
-        (:func:`~privet.integrations.grants.deauthorise`, by the owner). Other events
-        (``comment.update``, ``video...``) are recorded, not processed yet."""
+        recorded on the delivery.
+
+        - ``authorization.removed``: the owner revoked the app on TikTok (the token is already
+          dead), so every grant of the account ends (:func:`~privet.integrations.grants.
+          deauthorise`, by the owner).
+        - ``comment.update`` (``content``: ``comment_id``, ``video_id``, perhaps
+          ``parent_comment_id``): the comment is read again for each grant whose client runs
+          the moderation workflow on it (:meth:`_comment_event`), so the moderation view
+          follows the platform without waiting for a sync.
+
+        Other events (``video...``) are recorded, not processed."""
         from privet.integrations.grants import deauthorise
 
+        if event.kind == COMMENT_EVENT:
+            return self._comment_event(event, list(grants))
         if event.kind != DEAUTHORISED_EVENT:
             return "ignored"
         ended = 0
@@ -426,6 +437,70 @@ class TikTokConnector(Connector):
             ended += 1
         return "deauthorised" if ended else "no_grant"
 
+    def _comment_event(self, event: WebhookEvent, grants: list[Grant]) -> str:
+        """Re-read the one comment the event names (and its thread, whose reply count moved)
+        through the outbound client, and upsert what the contract keeps; a comment the platform
+        no longer returns was deleted there, so its local copy goes (with its replies).
+
+        Only grants the moderation workflow may run on are touched (the client chose it, the
+        owner granted its scopes): an event never brings in data the agreed workflow would not.
+        A platform error on one grant leaves that grant's copy as it was (the next sync reads
+        it) and is the outcome if no grant could be updated."""
+        from privet.audit.services import append_event
+        from privet.integrations.http import call
+        from privet.integrations.models import Comment
+        from privet.integrations.sync import remove_comment as remove_local
+        from privet.integrations.sync import unavailable_reason, upsert
+        from privet.integrations.tiktok.sync import comment_row
+
+        content = event.content
+        comment_id = str(content.get("comment_id") or "")[:64]
+        video_id = str(content.get("video_id") or "")[:64]
+        parent_id = str(content.get("parent_comment_id") or "")[:64]
+        if not comment_id or not video_id:
+            return "ignored"
+        workflow = self.workflows["moderation"]
+        eligible = [g for g in grants if not unavailable_reason(g, workflow)]
+        if not eligible:
+            return "no_grant"
+        contract = self.contract["comment"]
+        wanted = [comment_id] + ([parent_id] if parent_id not in ("", "0", comment_id) else [])
+        params = {"video_id": video_id, "comment_ids": jsonlib.dumps(wanted),
+                  "fields": jsonlib.dumps(sorted(contract.fields))}
+        outcomes = []
+        for grant in eligible:
+            try:
+                answer = call(grant.client, self, "account.comments", grant=grant,
+                              actor=WEBHOOK_ACTOR, params=params | {
+                                  "business_id": grant.account_id})
+            except (PlatformError, Refused) as exc:
+                append_event(actor=WEBHOOK_ACTOR, action="integrations.webhook_processed",
+                             obj=grant, details={"client": grant.client.slug,
+                                                 "outcome": "platform_error", "comment": comment_id,
+                                                 "video": video_id, "error": type(exc).__name__})
+                outcomes.append("platform_error")
+                continue
+            grant = answer.grant or grant
+            rows = []
+            for item in answer.data.get("comments") or ():
+                if isinstance(item, dict):
+                    row = comment_row(contract.keep(item)[0])
+                    if row and row["external_id"] in wanted:
+                        rows.append(row)
+            found = {r["external_id"] for r in rows}
+            outcome = "comment_updated" if comment_id in found else "comment_removed"
+            upsert(grant, Comment, rows)
+            if comment_id not in found:
+                local = Comment.objects.for_client(grant.client).filter(
+                    grant=grant, external_id=comment_id).first()
+                if local is not None:
+                    remove_local(grant, local)
+            append_event(actor=WEBHOOK_ACTOR, action="integrations.webhook_processed", obj=grant,
+                         details={"client": grant.client.slug, "outcome": outcome,
+                                  "comment": comment_id, "video": video_id})
+            outcomes.append(outcome)
+        done = [o for o in outcomes if o != "platform_error"]
+        return done[0] if done else "platform_error"
 
 
 def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:

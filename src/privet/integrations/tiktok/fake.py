@@ -28,6 +28,8 @@ random text for a TikTok account, 40 hex digits for an advertiser.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import html
 import json
 import secrets
@@ -582,6 +584,11 @@ def _comment_delete(state: FakeState, data: dict[str, Any], access: str) -> dict
     items, comment = _comment_by_id(state, str(data.get("comment_id") or ""))
     if comment is None:
         return _envelope(40002, message="Invalid comment_id")
+    _remove_comment(state, items, comment)
+    return _envelope(data={})
+
+
+def _remove_comment(state: FakeState, items: list, comment: dict[str, Any]) -> None:
     items.remove(comment)
     state.replies.pop(comment["comment_id"], None)
     for parent in state.comments.get(comment["video_id"], []):
@@ -590,7 +597,6 @@ def _comment_delete(state: FakeState, data: dict[str, Any], access: str) -> dict
     for video in state.videos:
         if video["item_id"] == comment["video_id"]:
             video["comments"] = max(video["comments"] - 1, 0)
-    return _envelope(data={})
 
 
 def _conversations(state: FakeState, data: dict[str, Any], access: str) -> dict[str, Any]:
@@ -1016,6 +1022,25 @@ class TikTokFake:
             for video in self.state.videos:
                 if video["item_id"] == video_id:
                     video["comments"] += count
+
+    def delete_comment(self, comment_id: str) -> None:
+        """The comment is deleted on the platform (by its author, or in TikTok's own app)."""
+        with self.state.lock:
+            items, comment = _comment_by_id(self.state, comment_id)
+            assert comment is not None, comment_id
+            _remove_comment(self.state, items, comment)
+
+    def webhook(self, event: str, user_openid: str, content: dict[str, Any], *,
+                at: int | None = None) -> tuple[dict[str, str], bytes]:
+        """A webhook delivery as the platform sends it: ``(headers, body)``, the body
+        ``{client_key, event, create_time, user_openid, content}`` (``content`` a JSON string)
+        signed ``TikTok-Signature: t=<unix>,s=hex(HMAC-SHA256(app secret, "<t>.<body>"))``."""
+        t = int(time.time()) if at is None else at
+        body = json.dumps({"client_key": self.state.app_id, "event": event, "create_time": t,
+                           "user_openid": user_openid, "content": json.dumps(content)}).encode()
+        signature = hmac.new(self.state.secret.encode(), f"{t}.".encode() + body,
+                             hashlib.sha256).hexdigest()
+        return {"TikTok-Signature": f"t={t},s={signature}"}, body
 
     def set_comment(self, comment_id: str, **fields: Any) -> None:
         with self.state.lock:

@@ -312,7 +312,8 @@ def integrations_pages() -> list[str]:
         day=timezone.localdate() - timedelta(days=1), spend=Decimal("12.50"), impressions=1000,
         clicks=20, conversions=None, ctr=Decimal("2.0"), cpc=Decimal("0.625"), cpm=Decimal("12.5"))
     integrations.end_contract(client=client, actor="test")
-    return ["/panel/clients/", "/panel/clients/new/", "/panel/clients/sklep-ewy/",
+    moderated = moderation_pages()
+    return [*moderated, "/panel/clients/", "/panel/clients/new/", "/panel/clients/sklep-ewy/",
             f"/panel/clients/sklep-ewy/grants/{talker.pk}/messages/",
             f"/panel/clients/sklep-ewy/grants/{talker.pk}/messages/{conversation.pk}/",
             f"/panel/clients/sklep-ewy/grants/{advertiser.pk}/reports/",
@@ -320,6 +321,41 @@ def integrations_pages() -> list[str]:
             f"/panel/clients/sklep-ewy/grants/{grants[0].pk}/",
             f"/panel/clients/sklep-ewy/grants/{grants[1].pk}/",
             "/panel/audit/?action=integrations.revoked"]
+
+
+def moderation_pages() -> list[str]:
+    """A client that moderates comments: a live grant with every scope of it, a video, a
+    comment with a reply by the account, a hidden one; its page, a video's comments, filtered,
+    and one filter that finds nothing; a reply too long and a deletion not confirmed."""
+    from privet.integrations import services as integrations
+    from privet.integrations.connectors import TokenSet
+    from privet.integrations.models import Comment, Video
+
+    client = integrations.create_client(name="Piekarnia Ani", slug="piekarnia-ani",
+                                        workflows=["moderation"], actor="test")
+    link = integrations.create_link(client=client, connector_id="tiktok_business",
+                                    flow_id="account", actor="test")
+    grant = integrations.record_grant(link=link, tokens=TokenSet(
+        access_token="t-ania", account_id="konto-ani", scopes=(
+            "user.info.basic", "video.list", "comment.list", "comment.list.manage")))
+    integrations.store_account(grant, kind="business_account", contract_name="business_account",
+                               item={"username": "piekarnia_ani", "display_name": "Ania"},
+                               external_id="konto-ani")
+    Video.objects.for_client(client).create(client=client, grant=grant, external_id="71",
+                                            caption="Chleb na zakwasie", comments=3)
+    rows = [("81", "", "Pyszny!", "jan_k", False, "PUBLIC"),
+            ("82", "81", "Dziękujemy!", "piekarnia_ani", True, "PUBLIC"),
+            ("83", "", "Spam", "spamer", False, "HIDDEN")]
+    comments = [Comment.objects.for_client(client).create(
+        client=client, grant=grant, external_id=i, video_id="71", parent_id=p, text=t, username=u,
+        by_account=b, status=st, replies=1 if i == "81" else 0) for i, p, t, u, b, st in rows]
+    base = f"/panel/clients/piekarnia-ani/grants/{grant.pk}"
+    return [f"{base}/moderation/", f"{base}/moderation/?video=71",
+            f"{base}/moderation/?video=71&hidden=on&unanswered=on&q=spam",
+            f"{base}/moderation/?video=71&q=nic", "/panel/clients/piekarnia-ani/",
+            ("POST", f"{base}/comments/{comments[0].pk}/reply/",
+             {f"c{comments[0].pk}-text": "x" * 151, "back": "video=71"}),
+            ("POST", f"{base}/comments/{comments[0].pk}/delete/", {"back": "video=71"})]
 
 
 def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client, demo_like):
@@ -331,10 +367,15 @@ def test_every_panel_and_admin_page_in_polish_shows_no_english(superuser_client,
              *integrations_pages(), *admin_pages()]
     found = {}
     for url in pages:
-        response = superuser_client.get(polish(url))
+        if isinstance(url, tuple):  # a form sent back with its error (400)
+            _, url, data = url
+            response = superuser_client.post(polish(url), data)
+            assert response.status_code == 400, (url, response.status_code)
+        else:
+            response = superuser_client.get(polish(url))
         if response.status_code == 403 and url.endswith(("/add/", "/delete/")):
             continue  # nobody may add or delete these: no page to read
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code in (200, 400), (url, response.status_code)
         assert response.headers["Content-Language"] == "pl", url
         if english := english_on(response.content.decode()):
             found[url] = english

@@ -24,7 +24,8 @@ from privet.audit.selectors import usernames
 from privet.integrations import selectors, services
 from privet.integrations.connectors import UnknownConnector, connectors
 from privet.integrations.models import Client, Grant
-from privet.integrations.sync import request_sync, unavailable_reason
+from privet.integrations.sync import unavailable_reason
+from privet.integrations.tasks import request_sync
 from privet.policy.rendering import policy_context
 from privet.policy.selectors import declaration_in_force
 
@@ -154,8 +155,32 @@ def _grant_rows(client: Client) -> list[dict[str, Any]]:
     return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk),
              "sent_by": sent_by.get(g.pk), "workflows": workflow_rows(client, g, runs),
              "messages": "message.list.read" in (g.scopes or []),
-             "reports": g.flow == "advertiser" or "user.insights" in (g.scopes or [])}
+             "reports": g.flow == "advertiser" or "user.insights" in (g.scopes or []),
+             **_moderation(client, g)}
             for g in selectors.grants_of(client)]
+
+
+MODERATION = "moderation"
+
+
+def moderation_reason(grant: Grant) -> str:
+    """Why comment moderation is unavailable on ``grant``, in words ("" if it is available)."""
+    try:
+        workflow = connectors.get(grant.connector).workflows.get(MODERATION)
+    except UnknownConnector:
+        workflow = None
+    if workflow is None:
+        return _("this platform has no comment moderation")
+    return unavailable_words(grant, workflow)
+
+
+def _moderation(client: Client, grant: Grant) -> dict[str, Any]:
+    """For a business account's grant of a client that chose comment moderation: whether its
+    page can act (``moderation``), or why not (``moderation_unavailable``)."""
+    if grant.flow != "account" or MODERATION not in (client.workflows or []):
+        return {}
+    reason = moderation_reason(grant)
+    return {"moderation_unavailable": reason} if reason else {"moderation": True}
 
 
 def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | None = None,
