@@ -31,7 +31,6 @@ from privet.integrations.models import Client, Comment, Grant
 from ..access import panel_view
 from ..forms import DeleteCommentForm, ModerationFilterForm, ReplyForm
 from ..roles import WORK_INTEGRATIONS
-from .integrations import MODERATION as WORKFLOW
 from .integrations import labels, moderation_reason
 
 THREADS_PER_PAGE = 20
