@@ -87,7 +87,7 @@ def test_the_client_page_says_why_moderation_is_unavailable(tiktok_fake, make_cl
     services.assign_operators(client=grant.client, users=[olga], actor="test")
     browser = sign_in(Browser(), olga)
     page = text(browser.get(f"/panel/clients/{grant.client.slug}/"))
-    assert "Comment moderation unavailable: the account owner did not grant every scope" in page
+    assert "Comment moderation unavailable: the owner did not grant: comment.list.manage" in page
     moderation = browser.get(f"/panel/clients/{grant.client.slug}/grants/{grant.pk}/moderation/")
     assert moderation.status_code == 200 and "Moderation unavailable" in text(moderation)
 
