@@ -48,6 +48,23 @@ def request_sync(grant: Grant, actor: Actor) -> list[str]:
 
 
 @task()
+def refresh_comments(grant_id: int, video_id: str, comment_ids: list[str]) -> dict:
+    """A comment webhook's work (:meth:`TikTokConnector.refresh_comments`): the comment read
+    again for one grant, if its moderation workflow can still run."""
+    from .sync import unavailable_reason
+
+    grant = Grant.all_clients.select_related("client").filter(pk=grant_id).first()
+    if grant is None or grant.connector not in connectors:
+        return {"skipped": "no_grant"}
+    connector = connectors.get(grant.connector)
+    workflow = connector.workflows.get("moderation")
+    reason = unavailable_reason(grant, workflow) if workflow else "unknown"
+    if reason:
+        return {"skipped": reason}
+    return {"outcome": connector.refresh_comments(grant, video_id, list(comment_ids))}
+
+
+@task()
 def sync_due() -> dict:
     """Queue a sync of every available workflow of every live grant whose last run started
     more than ``PRIVET_INTEGRATIONS_SYNC_MINUTES`` ago (a system-wide job: it reads every

@@ -189,9 +189,19 @@ def test_comments_newest_first_replies_nested_and_filters(synced, tiktok_fake):
 # --- webhooks -------------------------------------------------------------------------------------
 
 def deliver(client, tiktok_fake, grant, content: dict, event: str = "comment.update"):
+    """Post a signed delivery; the re-read it queues after its commit runs at once (the tests'
+    task backend is immediate)."""
+    from django.test import TestCase
+
     headers, body = tiktok_fake.webhook(event, grant.account_id, content)
-    return client.generic("POST", WEBHOOK, body, content_type="application/json",
-                          HTTP_TIKTOK_SIGNATURE=headers["TikTok-Signature"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.generic("POST", WEBHOOK, body, content_type="application/json",
+                              HTTP_TIKTOK_SIGNATURE=headers["TikTok-Signature"])
+
+
+def processed() -> str:
+    """The outcome of the last comment re-read a webhook queued."""
+    return audit_events("integrations.webhook_processed")[-1]["outcome"]
 
 
 def test_a_comment_webhook_brings_a_new_comment_in_without_a_sync(client, synced, tiktok_fake):
@@ -200,11 +210,11 @@ def test_a_comment_webhook_brings_a_new_comment_in_without_a_sync(client, synced
     listed = len(tiktok_fake.calls("business/video/list/"))
     response = deliver(client, tiktok_fake, synced, {"comment_id": new["comment_id"],
                                                       "video_id": video})
-    assert response.status_code == 200 and response.json()["outcome"] == "comment_updated"
+    assert response.status_code == 200 and response.json()["outcome"] == "comment_queued"
     stored = held(synced).get(external_id=new["comment_id"])
     assert (stored.text, stored.username, stored.video_id) == ("Świetny film!", "nowa_osoba", video)
     assert len(tiktok_fake.calls("business/video/list/")) == listed  # no sync ran
-    assert WebhookDelivery.objects.get().outcome == "comment_updated"
+    assert WebhookDelivery.objects.get().outcome == "comment_queued"
     assert audit_events("integrations.webhook_processed")[-1] == {
         "client": synced.client.slug, "outcome": "comment_updated",
         "comment": new["comment_id"], "video": video}
@@ -226,7 +236,7 @@ def test_a_comment_webhook_for_a_comment_deleted_on_the_platform_removes_it(clie
     tiktok_fake.delete_comment(comment.external_id)
     response = deliver(client, tiktok_fake, synced, {"comment_id": comment.external_id,
                                                       "video_id": comment.video_id})
-    assert response.json()["outcome"] == "comment_removed"
+    assert response.json()["outcome"] == "comment_queued" and processed() == "comment_removed"
     assert not held(synced).filter(external_id=comment.external_id).exists()
     assert not held(synced).filter(parent_id=comment.external_id).exists()
 
@@ -249,5 +259,18 @@ def test_a_platform_error_on_a_comment_webhook_changes_nothing(client, synced, t
     new = tiktok_fake.add_comment(video, "Hej")
     tiktok_fake.fail_next(1, code=40002)
     response = deliver(client, tiktok_fake, synced, {"comment_id": new["comment_id"], "video_id": video})
-    assert response.json()["outcome"] == "platform_error"
+    assert response.json()["outcome"] == "comment_queued" and processed() == "platform_error"
     assert snapshot(synced) == before
+
+
+def test_a_comment_webhook_is_answered_before_any_platform_call(client, synced, tiktok_fake):
+    video = tiktok_fake.videos[0]["item_id"]
+    new = tiktok_fake.add_comment(video, "Hej")
+    asked = len(tiktok_fake.calls("business/comment/list/"))
+    headers, body = tiktok_fake.webhook("comment.update", synced.account_id,
+                                        {"comment_id": new["comment_id"], "video_id": video})
+    response = client.generic("POST", WEBHOOK, body, content_type="application/json",
+                              HTTP_TIKTOK_SIGNATURE=headers["TikTok-Signature"])
+    assert response.json()["outcome"] == "comment_queued"
+    # the re-read waits for the delivery's commit and the worker, not the platform's answer
+    assert len(tiktok_fake.calls("business/comment/list/")) == asked

@@ -438,20 +438,16 @@ class TikTokConnector(Connector):
         return "deauthorised" if ended else "no_grant"
 
     def _comment_event(self, event: WebhookEvent, grants: list[Grant]) -> str:
-        """Re-read the one comment the event names (and its thread, whose reply count moved)
-        through the outbound client, and upsert what the contract keeps; a comment the platform
-        no longer returns was deleted there, so its local copy goes (with its replies).
+        """Queue a re-read of the one comment the event names (and its thread, whose reply
+        count moved) for each grant whose client runs the moderation workflow on it (the client
+        chose it, the owner granted its scopes): an event never brings in data the agreed
+        workflow would not. The worker reads it (:meth:`refresh_comments`), so the platform's
+        delivery is answered at once, and no platform call runs inside the delivery's
+        transaction."""
+        from django.db import transaction
 
-        Only grants the moderation workflow may run on are touched (the client chose it, the
-        owner granted its scopes): an event never brings in data the agreed workflow would not.
-        A platform error on one grant leaves that grant's copy as it was (the next sync reads
-        it) and is the outcome if no grant could be updated."""
-        from privet.audit.services import append_event
-        from privet.integrations.http import call
-        from privet.integrations.models import Comment
-        from privet.integrations.sync import remove_comment as remove_local
-        from privet.integrations.sync import unavailable_reason, upsert
-        from privet.integrations.tiktok.sync import comment_row
+        from privet.integrations.sync import unavailable_reason
+        from privet.integrations.tasks import refresh_comments
 
         content = event.content
         comment_id = str(content.get("comment_id") or "")[:64]
@@ -463,44 +459,55 @@ class TikTokConnector(Connector):
         eligible = [g for g in grants if not unavailable_reason(g, workflow)]
         if not eligible:
             return "no_grant"
-        contract = self.contract["comment"]
         wanted = [comment_id] + ([parent_id] if parent_id not in ("", "0", comment_id) else [])
-        params = {"video_id": video_id, "comment_ids": jsonlib.dumps(wanted),
-                  "fields": jsonlib.dumps(sorted(contract.fields))}
-        outcomes = []
         for grant in eligible:
-            try:
-                answer = call(grant.client, self, "account.comments", grant=grant,
-                              actor=WEBHOOK_ACTOR, params=params | {
-                                  "business_id": grant.account_id})
-            except (PlatformError, Refused) as exc:
-                append_event(actor=WEBHOOK_ACTOR, action="integrations.webhook_processed",
-                             obj=grant, details={"client": grant.client.slug,
-                                                 "outcome": "platform_error", "comment": comment_id,
-                                                 "video": video_id, "error": type(exc).__name__})
-                outcomes.append("platform_error")
-                continue
-            grant = answer.grant or grant
-            rows = []
-            for item in answer.data.get("comments") or ():
-                if isinstance(item, dict):
-                    row = comment_row(contract.keep(item)[0])
-                    if row and row["external_id"] in wanted:
-                        rows.append(row)
-            found = {r["external_id"] for r in rows}
-            outcome = "comment_updated" if comment_id in found else "comment_removed"
-            upsert(grant, Comment, rows)
-            if comment_id not in found:
-                local = Comment.objects.for_client(grant.client).filter(
-                    grant=grant, external_id=comment_id).first()
-                if local is not None:
-                    remove_local(grant, local)
+            transaction.on_commit(
+                lambda pk=grant.pk: refresh_comments.enqueue(pk, video_id, wanted))
+        return "comment_queued"
+
+    def refresh_comments(self, grant: Grant, video_id: str, wanted: list[str]) -> str:
+        """Read the comments ``wanted`` (a comment, perhaps its thread's parent) of one video
+        again through the outbound client and upsert what the contract keeps; the first
+        comment, if the platform no longer returns it, was deleted there, so its local copy
+        goes (with its replies). A platform error leaves the local copy as it was (the next
+        sync reads it). Audited with the outcome; returns it."""
+        from privet.audit.services import append_event
+        from privet.integrations.http import call
+        from privet.integrations.models import Comment
+        from privet.integrations.sync import remove_comment, upsert
+        from privet.integrations.tiktok.sync import comment_row
+
+        comment_id = wanted[0]
+        contract = self.contract["comment"]
+        params = {"business_id": grant.account_id, "video_id": video_id,
+                  "comment_ids": jsonlib.dumps(wanted), "fields": jsonlib.dumps(sorted(contract.fields))}
+        details = {"client": grant.client.slug, "comment": comment_id, "video": video_id}
+        try:
+            answer = call(grant.client, self, "account.comments", grant=grant,
+                          actor=WEBHOOK_ACTOR, params=params)
+        except (PlatformError, Refused) as exc:
             append_event(actor=WEBHOOK_ACTOR, action="integrations.webhook_processed", obj=grant,
-                         details={"client": grant.client.slug, "outcome": outcome,
-                                  "comment": comment_id, "video": video_id})
-            outcomes.append(outcome)
-        done = [o for o in outcomes if o != "platform_error"]
-        return done[0] if done else "platform_error"
+                         details=details | {"outcome": "platform_error",
+                                            "error": type(exc).__name__})
+            return "platform_error"
+        grant = answer.grant or grant
+        rows = []
+        for item in answer.data.get("comments") or ():
+            if isinstance(item, dict):
+                row = comment_row(contract.keep(item)[0])
+                if row and row["external_id"] in wanted:
+                    rows.append(row)
+        found = {r["external_id"] for r in rows}
+        outcome = "comment_updated" if comment_id in found else "comment_removed"
+        upsert(grant, Comment, rows)
+        if comment_id not in found:
+            local = Comment.objects.for_client(grant.client).filter(
+                grant=grant, external_id=comment_id).first()
+            if local is not None:
+                remove_comment(grant, local)
+        append_event(actor=WEBHOOK_ACTOR, action="integrations.webhook_processed", obj=grant,
+                     details=details | {"outcome": outcome})
+        return outcome
 
 
 def _note_dropped(grant: Grant, endpoint: str, dropped: int) -> None:
