@@ -494,6 +494,9 @@ PRIVET_INTEGRATIONS_RETRY_WAIT = float(os.environ.get("PRIVET_INTEGRATIONS_RETRY
 # How often each live grant's workflows are synced by the worker (a sync is incremental: it
 # reads what changed since the last one). The panel's "Sync now" does not wait for it.
 PRIVET_INTEGRATIONS_SYNC_MINUTES = int(os.environ.get("PRIVET_INTEGRATIONS_SYNC_MINUTES", 30))
+# ... and how often a sync reads every list to its end (a reply to an old comment, a comment
+# hidden or deleted on the platform: what an incremental sync cannot see).
+PRIVET_INTEGRATIONS_FULL_SYNC_HOURS = int(os.environ.get("PRIVET_INTEGRATIONS_FULL_SYNC_HOURS", 24))
 # How long the framework's records of its own work (call records, webhook deliveries, sync
 # runs; no personal data) are kept before the daily job deletes them.
 PRIVET_INTEGRATIONS_RECORD_DAYS = int(os.environ.get("PRIVET_INTEGRATIONS_RECORD_DAYS", 90))

@@ -137,6 +137,11 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
         if grant is None or grant.client_id != client.pk or grant.connector != connector.id:
             raise refuse(client, connector, name, "no_grant",
                          f"{client.slug} has no grant for this call.", actor=actor)
+        # The grant as the database has it now: a sync holds its grant for minutes, and an
+        # owner's revocation or an operator's disconnect meanwhile must stop its next call.
+        if grant.live and not Grant.objects.for_client(client).filter(
+                pk=grant.pk, status=Grant.Status.ACTIVE).exists():
+            grant.status = Grant.Status.REVOKED
         if not grant.live:
             raise refuse(client, connector, name, "grant_not_live",
                          f"{grant} is {grant.status}.", grant=grant, actor=actor)

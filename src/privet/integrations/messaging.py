@@ -43,7 +43,13 @@ def may_read(grant: Grant) -> bool:
 
 
 def may_send(grant: Grant) -> bool:
-    return grant.live and SEND_SCOPE in (grant.scopes or [])
+    """Whether a reply may go out: the client agreed to the messages workflow and it can run
+    on this grant (live, every scope it needs granted, ``message.list.send`` among them)."""
+    from .sync import unavailable_reason
+
+    workflow = connectors.get(grant.connector).workflows.get("messages")
+    return (workflow is not None and not unavailable_reason(grant, workflow)
+            and SEND_SCOPE in (grant.scopes or []))
 
 
 def check_text(grant: Grant, text: str) -> str:
@@ -66,8 +72,9 @@ def send_message(grant: Grant, conversation: Conversation, text: str, actor: Act
     if conversation.client_id != grant.client_id or conversation.grant_id != grant.pk:
         raise InvalidMessage("This conversation is not of this authorisation.")
     if not may_send(grant):
-        raise InvalidMessage(_("The account owner did not grant sending messages "
-                               "(message.list.send)."))
+        raise InvalidMessage(_("Replies are not available on this authorisation: the client's "
+                               "messages workflow is off, the authorisation ended, or the owner "
+                               "did not grant sending messages (message.list.send)."))
     text = check_text(grant, text)
     connector = connectors.get(grant.connector)
     answer = call(grant.client, connector, "account.message_send", grant=grant, actor=actor, json={

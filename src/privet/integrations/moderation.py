@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from privet.audit.services import Actor, append_event
 
@@ -37,11 +38,23 @@ from .http import call
 from .models import Comment, Grant, PlatformAccount, Video
 from .services import IntegrationError
 from .sync import remove_comment as remove_local
-from .sync import upsert
+from .sync import unavailable_reason, upsert
 from .tiktok.connector import REPLY_MAX
 
 __all__ = ["REPLY_MAX", "InvalidReply", "comment_of", "comments_of", "delete_comment",
            "hide_comment", "reply_to_comment", "threads", "unhide_comment", "videos_of"]
+
+
+UNAVAILABLE = {
+    "not_chosen": gettext_lazy("Comment moderation is not one of this client's workflows: "
+                               "nothing was sent."),
+    "other_flow": gettext_lazy("Comments are moderated through a TikTok business account's "
+                               "authorisation: nothing was sent."),
+    "not_live": gettext_lazy("This authorisation has ended: nothing was sent."),
+    "scope_not_granted": gettext_lazy("The account owner did not grant every scope comment "
+                                      "moderation needs: nothing was sent."),
+    "unknown": gettext_lazy("This platform has no comment moderation: nothing was sent."),
+}
 
 
 class ModerationError(IntegrationError):
@@ -59,6 +72,12 @@ def _check(grant: Grant, comment: Comment) -> None:
     # a service is a programming error, never something to act on.
     if comment.grant_id != grant.pk or comment.client_id != grant.client_id:
         raise ModerationError(f"Comment {comment.pk} is not one of {grant}'s.")
+    # Moderation is a workflow the client agreed to: not chosen (or its scopes not granted,
+    # or the grant ended), nothing is done on the platform, whatever a form posts.
+    workflow = _connector(grant).workflows.get("moderation")
+    reason = unavailable_reason(grant, workflow) if workflow else "unknown"
+    if reason:
+        raise ModerationError(str(UNAVAILABLE.get(reason, UNAVAILABLE["unknown"])))
 
 
 def _connector(grant: Grant):
@@ -94,12 +113,13 @@ def reply_to_comment(grant: Grant, comment: Comment, text: str, actor: Actor) ->
         grant=grant, kind="business_account").first()
     with transaction.atomic():
         known = comments.filter(external_id=reply_id).exists()  # a sync got there first
-        upsert(grant, Comment, [{
-            "external_id": reply_id, "video_id": thread.video_id, "parent_id": thread.external_id,
-            "text": text, "username": account.username if account else "",
-            "display_name": account.display_name if account else "", "created": timezone.now(),
-            "status": Comment.Status.PUBLIC, "by_account": True}])
-        if not known:
+        if not known:  # a sync that got there first has the platform's own values
+            upsert(grant, Comment, [{
+                "external_id": reply_id, "video_id": thread.video_id,
+                "parent_id": thread.external_id, "text": text,
+                "username": account.username if account else "",
+                "display_name": account.display_name if account else "",
+                "created": timezone.now(), "status": Comment.Status.PUBLIC, "by_account": True}])
             comments.filter(pk=thread.pk).update(replies=F("replies") + 1)
         _audit(grant, "comment_replied", thread, actor, length=len(text))
     return comments.get(external_id=reply_id)
@@ -132,8 +152,8 @@ def delete_comment(grant: Grant, comment: Comment, actor: Actor) -> None:
     _check(grant, comment)
     call(grant.client, _connector(grant), "account.comment_delete", grant=grant, actor=actor,
          json={"business_id": grant.account_id, "comment_id": comment.external_id})
-    remove_local(grant, comment)
     with transaction.atomic():
+        remove_local(grant, comment)
         _audit(grant, "comment_deleted", comment, actor)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from django.db import transaction
@@ -62,6 +63,14 @@ class WorkflowUnavailable(SyncError):
         self.reason = reason
 
 
+class GrantEnded(SyncError):
+    """The grant ended (revoked, deauthorised, expired) while a sync was reading with it:
+    nothing more is stored from it (its data's clock has started; a late page must not
+    escape it)."""
+
+    code = "grant_ended"
+
+
 class SyncConflict(SyncError):
     """Another runner stored a page of this stream meanwhile: this one stops (nothing of its
     page is stored; the other goes on)."""
@@ -87,6 +96,9 @@ class Stream:
     size_param: str = "max_count"
     created: Callable[[dict[str, Any]], int | None] | None = None
     flatten: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # The stored rows a complete read of the list (of ``parent``) covers, as a filter: those it
+    # did not see were deleted on the platform and are deleted here. ``None``: never.
+    covers: Callable[[str], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -97,6 +109,7 @@ class Walked:
     records: int = 0
     pages: int = 0
     dropped: int = 0
+    removed: int = 0
     done: bool = True
     rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -132,26 +145,38 @@ def _next(stream: Stream, data: Mapping[str, Any], cursor: Any) -> Any:
 
 def upsert(grant: Grant, model: type[IntegrationRecord], rows: list[dict[str, Any]]) -> int:
     """Store ``rows`` (model fields with ``external_id``) for ``grant``: new ones created,
-    known ones updated. Rows of one page with the same id keep the last."""
+    known ones updated. Rows of one page with the same id keep the last.
+
+    The grant's row is locked and must still be live: a grant ended meanwhile (the owner
+    revoked it, an operator disconnected it) raises :class:`GrantEnded` and nothing is stored,
+    and one ending after this waits for the commit, then marks these rows too
+    (``grants._end`` locks the same row)."""
     if not rows:
         return 0
-    unique = {r["external_id"]: r for r in rows}
-    now = timezone.now()
-    objects = [model(client=grant.client, grant=grant, synced_at=now, **r) for r in unique.values()]
-    columns = sorted({k for r in unique.values() for k in r if k != "external_id"} | {"synced_at"})
-    model.objects.for_client(grant.client).bulk_create(
-        objects, update_conflicts=True, unique_fields=["grant", "external_id"],
-        update_fields=columns)
+    with transaction.atomic():
+        if not Grant.objects.for_client(grant.client).select_for_update().filter(
+                pk=grant.pk, status=Grant.Status.ACTIVE).exists():
+            raise GrantEnded(f"{grant} ended; nothing more is stored from it.")
+        unique = {r["external_id"]: r for r in rows}
+        now = timezone.now()
+        objects = [model(client=grant.client, grant=grant, synced_at=now, **r)
+                   for r in unique.values()]
+        columns = sorted({k for r in unique.values() for k in r if k != "external_id"}
+                         | {"synced_at"})
+        model.objects.for_client(grant.client).bulk_create(
+            objects, update_conflicts=True, unique_fields=["grant", "external_id"],
+            update_fields=columns)
     return len(objects)
 
 
 def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
                 recorded: list[OutboundCall], state: SyncState, seq: int, cursor: Any,
                 progress: dict[str, Any], expected: int | None,
-                parent: str) -> tuple[int, list[dict[str, Any]], int, bool, Any]:
+                parent: str) -> tuple[int, list[dict[str, Any]], int, bool, Any, int]:
     """One page of :func:`walk`: its items through the contract, then its rows, its call's
     record and the stream's next cursor stored in one transaction. Returns the rows stored,
-    the rows, the fields dropped, whether the list is finished, and the next cursor."""
+    the rows, the fields dropped, whether the list is finished, the next cursor, and the rows
+    removed by a complete read (:func:`_reconcile`)."""
     contract = connectors.get(grant.connector).contract[stream.contract]
     rows, dropped, times = [], 0, []
     for item in _items(data, stream.list_key):
@@ -172,6 +197,7 @@ def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
     finished = following is None or bool(reached)
     for record in recorded:
         record.dropped_fields = dropped  # counted on the call's record, never kept
+    removed = 0
     with transaction.atomic():
         stored = upsert(current, stream.model, rows)
         OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
@@ -182,15 +208,33 @@ def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
             changes |= {"status": SyncState.Status.DONE, "progress": {},
                         "finished_at": timezone.now(),
                         "high_water": progress.get("newest") or state.high_water}
-            if expected is not None:
-                changes["progress"] = {"expected": expected}
+            # The count the parent announced when this read began: items that came while a
+            # cut-short read waited to resume are newer than it, so the next sync sees a
+            # changed count and reads them.
+            announced = progress.get("expected", expected)
+            if announced is not None:
+                changes["progress"] = {"expected": announced}
+            if following is None and progress.get("since") is None:
+                removed = _reconcile(current, stream, parent, progress.get("started"))
         else:
             changes["progress"] = {**progress, "cursor": following}
         if not SyncState.objects.for_client(grant.client).filter(
                 pk=state.pk, seq=seq).update(**changes):
             raise SyncConflict(f"Another sync stored a page of {stream.name} {parent} "
                                "meanwhile; this one stops.")
-    return stored, rows, dropped, finished, following
+    return stored, rows, dropped, finished, following, removed
+
+
+def _reconcile(grant: Grant, stream: Stream, parent: str, started: str | None) -> int:
+    """After a complete read of a list from its first page: the stored rows it covers that
+    the read did not touch (every row it saw was upserted after ``started``) are gone from
+    the platform, and go here too. A row a webhook stored meanwhile is newer than ``started``
+    and stays."""
+    if stream.covers is None or not started:
+        return 0
+    return stream.model.objects.for_client(grant.client).filter(
+        grant=grant, synced_at__lt=datetime.fromisoformat(started), **stream.covers(parent)
+    ).delete()[0]
 
 
 def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str = "",
@@ -205,10 +249,13 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
     resuming = state.status != SyncState.Status.DONE and "cursor" in state.progress
     if resuming:
         progress = dict(state.progress)
+        if full:
+            progress["since"] = None  # a full read resumes too, but reads to the end
     else:
         progress = {"cursor": 1 if stream.paging == "page" else None, "newest": None,
                     "since": None if full or state.high_water is None
-                    else state.high_water - OVERLAP_SECONDS}
+                    else state.high_water - OVERLAP_SECONDS,
+                    "started": timezone.now().isoformat(), "expected": expected}
     walked = Walked(grant=grant)
     SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
         status=SyncState.Status.RUNNING, started_at=state.started_at if resuming else timezone.now(),
@@ -223,26 +270,30 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
         try:
             answer = call(grant.client, connector, stream.endpoint, grant=walked.grant,
                           params=page_params, calls=recorded)
-        except (PlatformError, Refused) as exc:
+        except Exception as exc:  # the state says so; the next run resumes at this page
             SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
                 status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
             walked.done = False
             raise
         walked.grant = answer.grant or walked.grant
         try:
-            stored, rows, dropped, finished, following = _store_page(
+            stored, rows, dropped, finished, following, removed = _store_page(
                 grant, walked.grant, stream, answer.data, recorded, state, seq, cursor, progress,
                 expected, parent)
-        except BaseException:
+        except BaseException as exc:
             # The call went out: its record outlives a page that was not stored.
             for record in recorded:
                 record.pk = None
             OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
+            if not isinstance(exc, SyncConflict):  # the other runner owns the state
+                SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
+                    status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
             raise
         seq += 1
         walked.pages += 1
         walked.records += stored
         walked.dropped += dropped
+        walked.removed += removed
         if keep_rows:
             walked.rows.extend(rows)
         if finished:
@@ -290,16 +341,22 @@ def run_workflow(grant: Grant, workflow_id: str, *, actor: Actor = "system:sync"
         actor=actor_label(actor)[:150])
     counts: dict[str, int] = {}
     error = ""
+    unexpected: Exception | None = None
     try:
         connector.sync(grant, workflow, full=full, counts=counts)
-    except (PlatformError, Refused, SyncConflict) as exc:
+    except (PlatformError, Refused, SyncError) as exc:
         # Refused: the outbound client would not make a call (a host or scope that is not
         # allowed); recorded there as a refusal, and here the run stops on it.
-        error = exc.code if isinstance(exc, SyncConflict) else type(exc).__name__
+        error = exc.code if isinstance(exc, SyncError) else type(exc).__name__
         if isinstance(exc, Refused):
             error = f"Refused:{exc.reason}"
         log.warning("integrations: sync of %s for client %s stopped: %s", workflow.id,
                     grant.client.slug, error)
+    except Exception as exc:  # a bug or an outage of our own: recorded, then raised
+        unexpected = exc
+        error = type(exc).__name__
+        log.exception("integrations: sync of %s for client %s failed", workflow.id,
+                      grant.client.slug)
     run.finished_at = timezone.now()
     run.status = SyncRun.Status.FAILED if error else SyncRun.Status.DONE
     run.counts, run.error = counts, error[:100]
@@ -309,6 +366,8 @@ def run_workflow(grant: Grant, workflow_id: str, *, actor: Actor = "system:sync"
                      details={"client": grant.client.slug, "workflow": workflow.id,
                               "records": sum(counts.values()), "outcome": run.status,
                               **({"error": run.error} if error else {})})
+    if unexpected is not None:
+        raise unexpected
     return run
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 from django_tasks import task
 
@@ -64,25 +64,44 @@ def refresh_comments(grant_id: int, video_id: str, comment_ids: list[str]) -> di
     return {"outcome": connector.refresh_comments(grant, video_id, list(comment_ids))}
 
 
+# A run still marked running after this long died with its worker: it no longer holds the
+# workflow back.
+RUNNING_FOR_AT_MOST = timedelta(hours=2)
+
+
 @task()
 def sync_due() -> dict:
     """Queue a sync of every available workflow of every live grant whose last run started
-    more than ``PRIVET_INTEGRATIONS_SYNC_MINUTES`` ago (a system-wide job: it reads every
-    client's grants, and each task then works for one client only)."""
-    due_before = timezone.now() - timedelta(minutes=settings.PRIVET_INTEGRATIONS_SYNC_MINUTES)
+    more than ``PRIVET_INTEGRATIONS_SYNC_MINUTES`` ago and is not still running (a
+    system-wide job: it reads every client's grants, and each task then works for one client
+    only). Once every ``PRIVET_INTEGRATIONS_FULL_SYNC_HOURS`` the run is full: it reads every
+    list to its end, so what an incremental run cannot see (a reply to an old comment, a
+    comment hidden or deleted on the platform) is caught."""
+    now = timezone.now()
+    due_before = now - timedelta(minutes=settings.PRIVET_INTEGRATIONS_SYNC_MINUTES)
+    full_before = now - timedelta(hours=settings.PRIVET_INTEGRATIONS_FULL_SYNC_HOURS)
     queued = 0
     grants = Grant.all_clients.select_related("client").filter(
         status=Grant.Status.ACTIVE, client__contract_ended_at__isnull=True)
     for grant in grants:
         if grant.connector not in connectors:
             continue
-        last = dict(SyncRun.objects.for_client(grant.client).filter(grant=grant)
-                    .values_list("workflow").annotate(Max("started_at")))
+        runs = SyncRun.objects.for_client(grant.client).filter(grant=grant)
+        last = dict(runs.values_list("workflow").annotate(Max("started_at")))
+        first = dict(runs.values_list("workflow").annotate(Min("started_at")))
+        last_full = dict(runs.filter(full=True).values_list("workflow").annotate(Max("started_at")))
+        running = set(runs.filter(status=SyncRun.Status.RUNNING,
+                                  started_at__gt=now - RUNNING_FOR_AT_MOST)
+                      .values_list("workflow", flat=True))
         for workflow in available_workflows(grant):
             started = last.get(workflow.id)
-            if started is None or started < due_before:
-                sync_grant.enqueue(grant.pk, workflow.id)
-                queued += 1
+            if workflow.id in running or (started is not None and started >= due_before):
+                continue
+            # The first run reads everything anyway; after it, a full one a day.
+            read_whole = last_full.get(workflow.id) or first.get(workflow.id)
+            full = read_whole is not None and read_whole < full_before
+            sync_grant.enqueue(grant.pk, workflow.id, full=full)
+            queued += 1
     return {"queued": queued}
 
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.http import Http404
 
-from privet.integrations import moderation
-from privet.integrations.errors import PlatformError, Refused
-from privet.integrations.models import Comment, PlatformAccount, WebhookDelivery
+from privet.integrations import moderation, services
+from privet.integrations.errors import PlatformError
+from privet.integrations.models import Comment, Grant, PlatformAccount, WebhookDelivery
 from privet.integrations.sync import run_workflow
 
 from .conftest import audit_events
@@ -137,9 +137,9 @@ def test_a_grant_without_comment_management_is_refused_without_a_call(tiktok_fak
     comment = Comment.objects.for_client(grant.client).create(
         client=grant.client, grant=grant, external_id="1", video_id="2", text="Hej")
     calls = len(tiktok_fake.requests)
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(moderation.ModerationError) as refused:
         moderation.hide_comment(grant, comment, "test")
-    assert refused.value.reason == "scope_not_granted"
+    assert "did not grant every scope" in str(refused.value)
     assert len(tiktok_fake.requests) == calls
     assert held(grant).get(pk=comment.pk).status == "PUBLIC"
 
@@ -274,3 +274,28 @@ def test_a_comment_webhook_is_answered_before_any_platform_call(client, synced, 
     assert response.json()["outcome"] == "comment_queued"
     # the re-read waits for the delivery's commit and the worker, not the platform's answer
     assert len(tiktok_fake.calls("business/comment/list/")) == asked
+
+
+def test_nothing_is_done_on_the_platform_for_a_client_that_turned_moderation_off(synced,
+                                                                                tiktok_fake):
+    comment = top_level(synced, tiktok_fake)
+    services.set_workflows(client=synced.client, workflows=["messages"], actor="test")
+    synced.client.refresh_from_db()
+    synced = Grant.objects.for_client(synced.client).get(pk=synced.pk)
+    asked = len(tiktok_fake.requests)
+    for act in (lambda: moderation.reply_to_comment(synced, comment, "Hej", "test"),
+                lambda: moderation.hide_comment(synced, comment, "test"),
+                lambda: moderation.delete_comment(synced, comment, "test")):
+        with pytest.raises(moderation.ModerationError):
+            act()
+    assert len(tiktok_fake.requests) == asked
+
+
+def test_a_webhook_about_a_comment_hidden_on_the_platform_keeps_it_hidden(client, synced,
+                                                                          tiktok_fake):
+    comment = top_level(synced, tiktok_fake)
+    tiktok_fake.set_comment(comment.external_id, status="HIDDEN")
+    deliver(client, tiktok_fake, synced, {"comment_id": comment.external_id,
+                                          "video_id": comment.video_id})
+    assert processed() == "comment_updated"
+    assert held(synced).get(pk=comment.pk).status == "HIDDEN"

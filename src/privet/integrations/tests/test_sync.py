@@ -230,3 +230,54 @@ def test_a_call_the_framework_refuses_stops_the_run_as_failed(grant, tiktok_fake
     run = run_workflow(grant, "moderation")
     assert (run.status, run.error) == (SyncRun.Status.FAILED, "Refused:host_not_allowed")
     assert len(tiktok_fake.requests) == before
+
+
+def test_nothing_is_stored_or_asked_with_a_grant_ended_meanwhile(grant, tiktok_fake):
+    from privet.integrations import grants
+    from privet.integrations.sync import GrantEnded, upsert
+
+    held = Grant.objects.for_client(grant.client).get(pk=grant.pk)  # as a running sync holds it
+    grants.deauthorise(grant, by_owner=True, actor="owner", reason="test")
+    with pytest.raises(GrantEnded):
+        upsert(held, Video, [{"external_id": "v-late"}])
+    asked = len(tiktok_fake.requests)
+    run = run_workflow(held, "moderation")
+    assert (run.status, run.error) == (SyncRun.Status.FAILED, "Refused:grant_not_live")
+    assert len(tiktok_fake.requests) == asked
+    assert not Video.objects.for_client(grant.client).exists()
+
+
+def test_a_full_sync_removes_what_was_deleted_on_the_platform(grant, tiktok_fake):
+    run_workflow(grant, "moderation")
+    video = tiktok_fake.videos[0]["item_id"]
+    thread = tiktok_fake.comments_of(video)[-1]  # the one with replies
+    assert thread["replies"]
+    with tiktok_fake.state.lock:
+        tiktok_fake.state.comments[video].remove(next(
+            c for c in tiktok_fake.state.comments[video] if c["comment_id"] == thread["comment_id"]))
+    run = run_workflow(grant, "moderation", full=True)
+    assert run.counts["removed"] >= 1 + thread["replies"]
+    stored = comments_of(grant)
+    assert not stored.filter(external_id=thread["comment_id"]).exists()
+    assert not stored.filter(parent_id=thread["comment_id"]).exists()
+    assert stored.filter(video_id=video).count() == len(tiktok_fake.comments_of(video))
+
+
+def test_comments_that_came_while_a_read_waited_to_resume_are_read_next_time(grant, tiktok_fake,
+                                                                             settings):
+    settings.PRIVET_INTEGRATIONS_RETRY_ATTEMPTS = 1
+    video = tiktok_fake.videos[0]["item_id"]
+    tiktok_fake.add_comments(video, 100)
+    tiktok_fake.fail_after("business/comment/list/", 1, code=50000)
+    assert run_workflow(grant, "moderation").status == SyncRun.Status.FAILED
+    late = tiktok_fake.add_comment(video, "Spóźniony", "spozniony")
+    assert run_workflow(grant, "moderation").status == SyncRun.Status.DONE  # resumes the tail
+    assert run_workflow(grant, "moderation").status == SyncRun.Status.DONE  # the count moved
+    assert comments_of(grant).filter(external_id=late["comment_id"]).exists()
+
+
+def test_a_time_no_calendar_holds_is_no_time(grant):
+    from privet.integrations.tiktok.sync import comment_row
+
+    row = comment_row({"comment_id": "1", "create_time": "1e400", "likes": "9" * 400})
+    assert row["created"] is None and row["likes"] >= 0

@@ -48,3 +48,20 @@ def test_old_records_of_the_frameworks_work_are_pruned(tiktok_fake, make_client,
     WebhookDelivery.objects.create(connector="tiktok_business", event_id="e2", kind="x")
     assert tasks.prune_records.call() == {"OutboundCall": 1, "WebhookDelivery": 1, "SyncRun": 0}
     assert calls.count() == recent and WebhookDelivery.objects.get().event_id == "e2"
+
+
+def test_a_workflow_still_running_is_not_queued_again_and_a_full_run_comes_daily(
+        tiktok_fake, make_client, make_link, settings):
+    grant = connect(make_client, make_link, workflows=["moderation"])
+    runs = SyncRun.objects.for_client(grant.client)
+    assert tasks.sync_due.call() == {"queued": 1}
+    first = runs.get()
+    assert not first.full  # the first run reads everything anyway
+    long_ago = timezone.now() - timedelta(hours=settings.PRIVET_INTEGRATIONS_FULL_SYNC_HOURS + 1)
+    runs.update(started_at=long_ago, status=SyncRun.Status.RUNNING)
+    due = timedelta(minutes=settings.PRIVET_INTEGRATIONS_SYNC_MINUTES + 1)
+    runs.filter(pk=first.pk).update(started_at=timezone.now() - due)
+    assert tasks.sync_due.call() == {"queued": 0}  # still running (its worker may be alive)
+    runs.update(started_at=long_ago)  # a run that old died with its worker
+    assert tasks.sync_due.call() == {"queued": 1}
+    assert runs.order_by("-pk").first().full

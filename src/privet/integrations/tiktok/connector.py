@@ -479,7 +479,9 @@ class TikTokConnector(Connector):
 
         comment_id = wanted[0]
         contract = self.contract["comment"]
-        params = {"business_id": grant.account_id, "video_id": video_id,
+        # status=ALL: a comment hidden on the platform is still there (and would otherwise be
+        # taken for deleted).
+        params = {"business_id": grant.account_id, "video_id": video_id, "status": "ALL",
                   "comment_ids": jsonlib.dumps(wanted), "fields": jsonlib.dumps(sorted(contract.fields))}
         details = {"client": grant.client.slug, "comment": comment_id, "video": video_id}
         try:

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from privet.integrations.http import call
@@ -54,15 +55,20 @@ def _text(value: Any, limit: int) -> str:
     return str(value)[:limit] if value not in (None, "") else ""
 
 
+BIGGEST = 2**63 - 1  # a database's big integer
+COUNT_MOST = 2**31 - 1  # its integer
+
+
 def _int(value: Any) -> int | None:
     try:
-        return int(Decimal(str(value))) if value not in (None, "", "-") else None
-    except (InvalidOperation, ValueError):
+        number = int(Decimal(str(value))) if value not in (None, "", "-") else None
+    except (InvalidOperation, ValueError, OverflowError):  # "1e400" is a Decimal, not an int
         return None
+    return number if number is None or abs(number) <= BIGGEST else None
 
 
 def _count(value: Any) -> int:
-    return max(_int(value) or 0, 0)
+    return min(max(_int(value) or 0, 0), COUNT_MOST)
 
 
 def _decimal(value: Any, places: int = 4) -> Decimal | None:
@@ -78,7 +84,10 @@ def _when(seconds: Any) -> datetime | None:
         return None
     if value > 10**11:  # milliseconds
         value //= 1000
-    return datetime.fromtimestamp(value, tz=UTC)
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds: none
+        return None
 
 
 def _day(value: Any) -> date | None:
@@ -189,16 +198,21 @@ def _report_item(item: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+# The video list is read whole each time (20 a page: an account's videos are few), so every
+# video's comment count is fresh and a video deleted on TikTok goes here too.
 VIDEOS = Stream("videos", "account.videos", "video", Video, "videos", video_row, page_size=20,
-                created=lambda k: _int(k.get("create_time")))
+                covers=lambda parent: {})
 COMMENTS = Stream("comments", "account.comments", "comment", Comment, "comments", comment_row,
-                  page_size=30, created=lambda k: _int(k.get("create_time")))
+                  page_size=30, created=lambda k: _int(k.get("create_time")),
+                  covers=lambda video: {"video_id": video, "parent_id": ""})
 REPLIES = Stream("replies", "account.replies", "comment", Comment, "comments", comment_row,
-                 page_size=30, created=lambda k: _int(k.get("create_time")))
+                 page_size=30, created=lambda k: _int(k.get("create_time")),
+                 covers=lambda comment: {"parent_id": comment})
 CONVERSATIONS = Stream("conversations", "account.conversations", "conversation", Conversation,
                        "conversations", conversation_row, page_size=100, size_param="limit")
 CAMPAIGNS = Stream("campaigns", "advertiser.campaigns", "campaign", Campaign, "list", campaign_row,
-                   paging="page", page_size=100, size_param="page_size")
+                   paging="page", page_size=100, size_param="page_size",
+                   covers=lambda advertiser: {"advertiser_id": advertiser})
 REPORT = Stream("report", "advertiser.report", "campaign_day", CampaignDay, "list",
                 campaign_day_row, paging="page", page_size=1000, size_param="page_size",
                 flatten=_report_item)
@@ -244,9 +258,11 @@ def _changed(grant: Grant, stream: str, parents: dict[str, int], full: bool) -> 
     chosen = []
     for parent, count in parents.items():
         state = states.get(parent)
+        if state is None and not count:
+            continue  # never read and nothing to read
         if full or state is None or state.status != SyncState.Status.DONE or \
                 state.progress.get("expected") != count:
-            chosen.append((parent, count))
+            chosen.append((parent, count))  # a count fallen to 0 is read too: deletions
     return chosen
 
 
@@ -259,12 +275,13 @@ def _moderation(connector: Connector, grant: Grant, *, full: bool, counts: dict[
     _add(counts, "video", walked.records)
     videos = dict(Video.objects.for_client(grant.client).filter(grant=grant)
                   .values_list("external_id", "comments"))
-    for video_id, count in _changed(grant, "comments", {v: c for v, c in videos.items() if c}, full):
+    for video_id, count in _changed(grant, "comments", videos, full):
         walked = walk(grant, COMMENTS, parent=video_id, full=full, expected=count, params={
             **business, "video_id": video_id, "status": "ALL", "sort_field": "create_time",
             "sort_order": "desc", "fields": _fields(connector, "comment")})
         grant = walked.grant
         _add(counts, "comment", walked.records)
+        _add(counts, "removed", walked.removed)
     announced = dict(Comment.objects.for_client(grant.client).filter(
         grant=grant, parent_id="", replies__gt=0).values_list("external_id", "replies"))
     video_of = dict(Comment.objects.for_client(grant.client).filter(
@@ -275,13 +292,22 @@ def _moderation(connector: Connector, grant: Grant, *, full: bool, counts: dict[
             "fields": _fields(connector, "comment")})
         grant = walked.grant
         _add(counts, "comment", walked.records)
+        _add(counts, "removed", walked.removed)
+    _add(counts, "removed", _orphans(grant))
+
+
+def _orphans(grant: Grant) -> int:
+    """Comments whose video, and replies whose comment, the syncs found deleted."""
+    held = Comment.objects.for_client(grant.client).filter(grant=grant)
+    videos = Video.objects.for_client(grant.client).filter(grant=grant).values("external_id")
+    gone = held.exclude(video_id__in=videos).delete()[0]
+    threads = held.filter(parent_id="").values("external_id")
+    return gone + held.exclude(parent_id="").exclude(parent_id__in=threads).delete()[0]
 
 
 def _messages(connector: Connector, grant: Grant, *, full: bool, counts: dict[str, int]) -> None:
     account = _profile(connector, grant, counts)
     business = {"business_id": grant.account_id}
-    before = dict(Conversation.objects.for_client(grant.client).filter(grant=grant)
-                  .values_list("external_id", "updated"))
     for kind in CONVERSATION_TYPES:
         walked = walk(grant, CONVERSATIONS, parent=kind, full=True,
                       params={**business, "conversation_type": kind})
@@ -290,9 +316,13 @@ def _messages(connector: Connector, grant: Grant, *, full: bool, counts: dict[st
     participant = connector.contract["participant"]
     message = connector.contract["message"]
     for conversation in Conversation.objects.for_client(grant.client).filter(grant=grant):
+        # Its messages are read again when the conversation's last message time moved since
+        # they were last read in full (kept on their state, not compared with the
+        # conversation's own row, which a cut-short run may have updated already).
         state = state_of(grant, "messages", conversation.external_id)
-        if not full and state.status == SyncState.Status.DONE and state.finished_at and \
-                before.get(conversation.external_id) == conversation.updated and state.pages:
+        updated = _epoch(conversation.updated)
+        if not full and state.status == SyncState.Status.DONE and state.pages and \
+                state.high_water == updated:
             continue
         answer = call(grant.client, connector, "account.messages", grant=grant, params={
             **business, "conversation_id": conversation.external_id})
@@ -315,8 +345,6 @@ def _messages(connector: Connector, grant: Grant, *, full: bool, counts: dict[st
                 if str(kept.get("role") or "").upper() != "BUSINESS_ACCOUNT" and \
                         kept.get("username") != account:
                     other = kept
-        from django.db import transaction
-
         with transaction.atomic():
             stored = upsert(grant, Message, rows)
             if other:
@@ -325,7 +353,8 @@ def _messages(connector: Connector, grant: Grant, *, full: bool, counts: dict[st
                     display_name=_text(other.get("display_name"), 200))
             SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
                 status=SyncState.Status.DONE, pages=1, records=stored, dropped_fields=dropped,
-                started_at=timezone.now(), finished_at=timezone.now(), error="")
+                started_at=timezone.now(), finished_at=timezone.now(), error="",
+                high_water=updated)
         _add(counts, "message", stored)
 
 
@@ -374,7 +403,12 @@ def _reporting(connector: Connector, grant: Grant, *, full: bool, counts: dict[s
                                   "start_date": start.isoformat(), "end_date": end.isoformat()})
             grant = walked.grant
             _add(counts, "campaign_day", walked.records)
-            SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
-                high_water=end.toordinal(), status=SyncState.Status.DONE,
-                finished_at=timezone.now())
+            with transaction.atomic():
+                SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
+                    high_water=end.toordinal(), status=SyncState.Status.DONE,
+                    finished_at=timezone.now())
+                # The window's own state is done with (a new one each day would pile up); a
+                # window cut short keeps its state and is resumed by the next run.
+                SyncState.objects.for_client(grant.client).filter(
+                    grant=grant, stream="report", parent=f"{advertiser}:{start.isoformat()}").delete()
             start = end + timedelta(days=1)
