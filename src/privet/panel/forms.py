@@ -643,12 +643,15 @@ class LinkForm(AriaFormMixin, forms.Form):
         self.fields["scopes"].choices = [(s, s) for s in scopes]
         self.fields["language"].choices = list(settings.LANGUAGES)
         self.client = client
+        # Pre-ticked: the scopes the client's agreed workflows need, of every authorisation (the
+        # page has no script to tick them by the one chosen).
+        self.pre_ticked = sorted({s for c, f in self.flows.values()
+                                  for s in c.scopes_for(f.id, client.workflows)}) \
+            if client is not None and client.workflows else []
         if client is not None and not self.is_bound:
             self.initial.setdefault("language", client.language)
-            if client.workflows:
-                # Pre-ticked: the scopes the client's agreed workflows need.
-                self.initial.setdefault("scopes", sorted({
-                    s for c, f in self.flows.values() for s in c.scopes_for(f.id, client.workflows)}))
+            if self.pre_ticked:
+                self.initial.setdefault("scopes", self.pre_ticked)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -657,6 +660,12 @@ class LinkForm(AriaFormMixin, forms.Form):
             return data
         connector, flow = chosen
         scopes = data.get("scopes") or []
+        if scopes and sorted(scopes) == self.pre_ticked:
+            # Left as pre-ticked: what the workflows need of this authorisation, not the
+            # scopes another authorisation's workflows need (an advertiser link names none).
+            data["scopes"] = None  # create_link asks for what the workflows need
+            data["connector_id"], data["flow_id"] = connector.id, flow.id
+            return data
         other = sorted(set(scopes) - set(flow.scopes))
         if other:
             self.add_error("scopes", _("This authorisation cannot request %(scopes)s.")

@@ -111,6 +111,23 @@ def test_the_link_form_ticks_the_workflows_scopes_and_an_empty_choice_asks_for_t
     assert link.scopes == sorted(TIKTOK.scopes_for("account", ["messages"]))
 
 
+def test_the_scopes_left_as_pre_ticked_make_an_advertiser_link_too(people, acme, browser):
+    """The page has no script to tick by the authorisation chosen: the pre-ticked account scopes
+    sent with the advertiser flow mean "what the workflows need", not a refused request."""
+    olga = browser(people["olga"])
+    ticked = olga.get("/panel/clients/acme/").context["link_form"].initial["scopes"]
+    assert ticked and not set(ticked) & set(TIKTOK.flows["advertiser"].scopes)
+    response = olga.post("/panel/clients/acme/links/", {"flow": f"{TIKTOK.id}:advertiser",
+                                                         "scopes": ticked, "language": "en"})
+    assert response.status_code == 200, response.context["link_form"].errors
+    link = AuthorisationLink.objects.for_client(acme).order_by("-pk").first()
+    assert (link.flow, link.scopes) == ("advertiser", [])
+    # A choice the operator changed is still checked against the authorisation.
+    response = olga.post("/panel/clients/acme/links/", {"flow": f"{TIKTOK.id}:advertiser",
+                                                         "scopes": ticked[:1], "language": "en"})
+    assert response.status_code == 400 and "scopes" in response.context["link_form"].errors
+
+
 # --- Sync now ----------------------------------------------------------------------------------------
 
 def test_sync_now_brings_the_records_in_and_never_attempts_an_unavailable_workflow(people, acme, browser,
