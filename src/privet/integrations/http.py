@@ -16,16 +16,23 @@ same request, and is recorded (endpoint, status, platform code, record count, du
 its parameters or body. A token refused as invalid means the owner revoked it on the platform:
 the grant is ended (:func:`~privet.integrations.grants.deauthorise`).
 
+:func:`call` does it all in the calling thread. :func:`start` checks a call there and sends
+its first attempt from another thread, which only speaks HTTP and parses (never the database);
+:func:`finish` then goes on as :func:`call` does (retries, refresh, record) in the caller's
+thread: a sync asks for its next page while it stores the last one.
+
 The connector shapes requests and reads answers (:meth:`Connector.credentials`,
 :meth:`Connector.parse`); this module owns every rule that does not depend on the platform.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -151,17 +158,70 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
     return endpoint, url, app
 
 
-def call(client: Client, connector: Connector, name: str, *, grant: Grant | None = None,
-         params: Mapping[str, Any] | None = None, json: Mapping[str, Any] | None = None,
-         actor: Any = "system:integrations", calls: list[OutboundCall] | None = None) -> Answer:
-    """Make the connector's call ``name`` for ``client`` (see the module's docstring).
+@dataclass
+class Pending:
+    """A call checked and on its way (:func:`start`); :func:`finish` (or :func:`abandon`)
+    takes its answer and records it."""
+
+    client: Client
+    connector: Connector
+    name: str
+    endpoint: Endpoint
+    url: str
+    app: ConnectorApp | None
+    grant: Grant | None
+    params: Mapping[str, Any] | None
+    json: Mapping[str, Any] | None
+    started: float
+    # The first attempt, sent by a thread of :func:`_pool` (``None``: sent by :func:`finish`).
+    first: Future[Answer] | None = None
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that send a call started ahead (:func:`start`). They run :func:`_send`
+    only (HTTP and the connector's parsing, each with its own HTTP client) and never touch the
+    database: Django's connections, and a test's transaction, belong to the calling thread.
+    One pool a process: a forked child makes its own (its parent's threads did not follow)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=4,
+                                                     thread_name_prefix="privet-outbound"))
+        return _POOL[1]
+
+
+def start(client: Client, connector: Connector, name: str, *, grant: Grant | None = None,
+          params: Mapping[str, Any] | None = None, json: Mapping[str, Any] | None = None,
+          actor: Any = "system:integrations", ahead: bool = True) -> Pending:
+    """Check the call ``name`` (every refusal of the module's docstring, recorded, raised
+    here, in the calling thread, before anything leaves the machine) and, with ``ahead``, send
+    its first attempt from another thread while the caller goes on (a sync stores a page while
+    the next one is on its way). The caller must :func:`finish` or :func:`abandon` it: a
+    request that left is recorded."""
+    endpoint, url, app = _check(client, connector, name, grant, actor)
+    pending = Pending(client=client, connector=connector, name=name, endpoint=endpoint, url=url,
+                      app=app, grant=grant, params=params, json=json, started=time.monotonic())
+    if ahead:
+        pending.first = _pool().submit(_send, connector, endpoint, url, grant, app, params, json)
+    return pending
+
+
+def finish(pending: Pending, *, calls: list[OutboundCall] | None = None) -> Answer:
+    """The answer of a :func:`start`-ed call, as :func:`call` gives it: the first attempt's
+    outcome, then (in this thread) the retries, the token's refresh and the same request again,
+    the grant ended on a refused token, and the record (duration since the start, attempts).
 
     ``calls`` (a sync's page): the record of a call that succeeded is appended to it unsaved,
     for the caller to store in the transaction that stores what the call brought in (one
     commit for both, and the caller must store it even when that transaction fails); a call
     that failed is recorded at once, as without it."""
-    endpoint, url, app = _check(client, connector, name, grant, actor)
-    started = time.monotonic()
+    connector, endpoint, url, app = pending.connector, pending.endpoint, pending.url, pending.app
+    grant = pending.grant
+    first, pending.first = pending.first, None
     attempts = 0
     refreshed = False
     answer: Answer | None = None
@@ -176,7 +236,12 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
                         wait_max=30.0, wait_jitter=settings.PRIVET_INTEGRATIONS_RETRY_WAIT):
                     with attempt:
                         attempts += 1
-                        answer = _send(connector, endpoint, url, grant, app, params, json)
+                        if first is not None:
+                            sent, first = first, None
+                            answer = sent.result()  # the attempt's answer, or what it raised
+                        else:
+                            answer = _send(connector, endpoint, url, grant, app, pending.params,
+                                           pending.json)
                 break
             except TokenExpired:
                 # Only a token sent as the call's credential is refreshed and the call made
@@ -191,26 +256,70 @@ def call(client: Client, connector: Connector, name: str, *, grant: Grant | None
         return replace(answer, grant=grant)  # type: ignore[arg-type]
     except TokenRefused as exc:
         error = exc
-        if grant is not None and endpoint.auth == "token":
-            from .grants import deauthorise
-
-            deauthorise(grant, by_owner=True, actor="system:integrations", reason="token_refused")
+        _token_refused(grant, endpoint)
         raise
     except PlatformError as exc:
         error = exc
         raise
     finally:
-        record = OutboundCall(
-            client=client, grant=grant, connector=connector.id, endpoint=name,
-            status=(answer.status if answer else getattr(error, "status", None)),
-            platform_code=(answer.platform_code if answer else getattr(error, "platform_code", None)),
-            records=answer.records if answer else 0,
-            duration_ms=int((time.monotonic() - started) * 1000), attempts=attempts,
-            error=type(error).__name__ if error else "")
+        record = _record(pending, grant, answer, error, attempts)
         if calls is not None and answer is not None and error is None:
             calls.append(record)
         else:
-            OutboundCall.objects.for_client(client).bulk_create([record])
+            OutboundCall.objects.for_client(pending.client).bulk_create([record])
+
+
+def abandon(pending: Pending) -> None:
+    """Give up a :func:`start`-ed call whose answer is no longer wanted (the sync could not
+    store the page before it). Its request left: it is recorded as it ended, after its first
+    attempt, neither retried nor its token refreshed (nothing would use the answer); a token
+    refused still ends the grant. Raises nothing of the call's own."""
+    first, pending.first = pending.first, None
+    if first is None:
+        return  # nothing was sent
+    answer: Answer | None = None
+    error: Exception | None = None
+    try:
+        answer = first.result()
+    except Exception as exc:  # the caller is raising its own error: recorded, not raised
+        error = exc
+        if isinstance(exc, TokenRefused):
+            _token_refused(pending.grant, pending.endpoint)
+    finally:
+        OutboundCall.objects.for_client(pending.client).bulk_create(
+            [_record(pending, pending.grant, answer, error, 1)])
+
+
+def call(client: Client, connector: Connector, name: str, *, grant: Grant | None = None,
+         params: Mapping[str, Any] | None = None, json: Mapping[str, Any] | None = None,
+         actor: Any = "system:integrations", calls: list[OutboundCall] | None = None) -> Answer:
+    """Make the connector's call ``name`` for ``client`` (see the module's docstring), in
+    this thread: :func:`finish` of :func:`start` without sending ahead (``calls``: see
+    :func:`finish`)."""
+    return finish(start(client, connector, name, grant=grant, params=params, json=json,
+                        actor=actor, ahead=False), calls=calls)
+
+
+def _token_refused(grant: Grant | None, endpoint: Endpoint) -> None:
+    """A token refused as invalid: the owner revoked it on the platform, the grant ends."""
+    if grant is not None and endpoint.auth == "token":
+        from .grants import deauthorise
+
+        deauthorise(grant, by_owner=True, actor="system:integrations", reason="token_refused")
+
+
+def _record(pending: Pending, grant: Grant | None, answer: Answer | None,
+            error: BaseException | None, attempts: int) -> OutboundCall:
+    """A call's record (unsaved): endpoint, outcome, duration since :func:`start`; never its
+    parameters or body."""
+    return OutboundCall(
+        client=pending.client, grant=grant, connector=pending.connector.id,
+        endpoint=pending.name,
+        status=(answer.status if answer else getattr(error, "status", None)),
+        platform_code=(answer.platform_code if answer else getattr(error, "platform_code", None)),
+        records=answer.records if answer else 0,
+        duration_ms=int((time.monotonic() - pending.started) * 1000), attempts=attempts,
+        error=type(error).__name__ if error else "")
 
 
 def _send(connector: Connector, endpoint: Endpoint, url: str, grant: Grant | None,

@@ -4,8 +4,9 @@ A connector's :meth:`~.connectors.Connector.sync` says *what* a workflow reads (
 :mod:`.tiktok.sync`); this module owns *how* a list is read, whichever the platform:
 
 - :func:`walk` reads one list (a stream: the account's videos, one video's comments...) through
-  the outbound client (:func:`.http.call`: declared endpoint, declared host, live grant, the
-  scope; retried on rate limits, the token refreshed on the page it expired on). Each item
+  the outbound client (:func:`.http.start` and :func:`.http.finish`: declared endpoint,
+  declared host, live grant, the scope; retried on rate limits, the token refreshed on the page
+  it expired on), asking for the next page while it stores the last. Each item
   goes through the connector's data contract (:meth:`.ObjectContract.keep`) before anything of
   it is looked at, so a field the contract does not name never reaches the database.
 - Each page is upserted by its platform id in one transaction with the cursor of the next page
@@ -38,7 +39,7 @@ from privet.errors import PrivetError
 
 from .connectors import Connector, Workflow, connectors
 from .errors import PlatformError, Refused
-from .http import call
+from .http import Pending, abandon, finish, start
 from .models import Comment, Grant, IntegrationRecord, OutboundCall, SyncRun, SyncState
 
 log = logging.getLogger("privet.integrations")
@@ -169,14 +170,20 @@ def upsert(grant: Grant, model: type[IntegrationRecord], rows: list[dict[str, An
     return len(objects)
 
 
-def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
-                recorded: list[OutboundCall], state: SyncState, seq: int, cursor: Any,
-                progress: dict[str, Any], expected: int | None,
-                parent: str) -> tuple[int, list[dict[str, Any]], int, bool, Any, int]:
-    """One page of :func:`walk`: its items through the contract, then its rows, its call's
-    record and the stream's next cursor stored in one transaction. Returns the rows stored,
-    the rows, the fields dropped, whether the list is finished, the next cursor, and the rows
-    removed by a complete read (:func:`_reconcile`)."""
+@dataclass
+class Page:
+    """One answer of :func:`walk` read through the contract, before it is stored."""
+
+    rows: list[dict[str, Any]]
+    dropped: int
+    following: Any  # the next page's cursor, or None at the end of the list
+    finished: bool  # the end of the list, or (incremental) the last run's newest reached
+
+
+def _read_page(grant: Grant, stream: Stream, data: Any, cursor: Any,
+               progress: dict[str, Any]) -> Page:
+    """The items of one answer through the contract, and whether the walk goes on (known
+    before the page is stored, so the next page is asked for only if it will be read)."""
     contract = connectors.get(grant.connector).contract[stream.contract]
     rows, dropped, times = [], 0, []
     for item in _items(data, stream.list_key):
@@ -194,17 +201,27 @@ def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
     if times:
         progress["newest"] = max([t for t in (progress.get("newest"),) if t is not None] + times)
     reached = progress.get("since") is not None and times and min(times) < progress["since"]
-    finished = following is None or bool(reached)
+    return Page(rows=rows, dropped=dropped, following=following,
+                finished=following is None or bool(reached))
+
+
+def _store_page(grant: Grant, current: Grant, stream: Stream, page: Page,
+                recorded: list[OutboundCall], state: SyncState, seq: int,
+                progress: dict[str, Any], expected: int | None, parent: str) -> tuple[int, int]:
+    """One page of :func:`walk`: its rows, its call's record and the stream's next cursor
+    stored in one transaction, if no other runner stored a page of the stream meanwhile
+    (``seq``). Returns the rows stored, and those removed by a complete read
+    (:func:`_reconcile`)."""
     for record in recorded:
-        record.dropped_fields = dropped  # counted on the call's record, never kept
+        record.dropped_fields = page.dropped  # counted on the call's record, never kept
     removed = 0
     with transaction.atomic():
-        stored = upsert(current, stream.model, rows)
+        stored = upsert(current, stream.model, page.rows)
         OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
         changes: dict[str, Any] = {
             "seq": F("seq") + 1, "pages": F("pages") + 1, "records": F("records") + stored,
-            "dropped_fields": F("dropped_fields") + dropped}
-        if finished:
+            "dropped_fields": F("dropped_fields") + page.dropped}
+        if page.finished:
             changes |= {"status": SyncState.Status.DONE, "progress": {},
                         "finished_at": timezone.now(),
                         "high_water": progress.get("newest") or state.high_water}
@@ -214,15 +231,15 @@ def _store_page(grant: Grant, current: Grant, stream: Stream, data: Any,
             announced = progress.get("expected", expected)
             if announced is not None:
                 changes["progress"] = {"expected": announced}
-            if following is None and progress.get("since") is None:
+            if page.following is None and progress.get("since") is None:
                 removed = _reconcile(current, stream, parent, progress.get("started"))
         else:
-            changes["progress"] = {**progress, "cursor": following}
+            changes["progress"] = {**progress, "cursor": page.following}
         if not SyncState.objects.for_client(grant.client).filter(
                 pk=state.pk, seq=seq).update(**changes):
             raise SyncConflict(f"Another sync stored a page of {stream.name} {parent} "
                                "meanwhile; this one stops.")
-    return stored, rows, dropped, finished, following, removed
+    return stored, removed
 
 
 def _reconcile(grant: Grant, stream: Stream, parent: str, started: str | None) -> int:
@@ -243,7 +260,11 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
     it stands: the page after the last stored one if a run was cut short, else the first. A
     platform error stops it with the state ``failed`` and its cursor kept; it is raised.
     ``expected``: the count the parent announced (a video's comments), kept with the state
-    when the walk completes, so the next sync can skip an unchanged parent."""
+    when the walk completes, so the next sync can skip an unchanged parent.
+
+    The next page is asked for (:func:`.http.start`: checked here, sent from another thread)
+    while this one is stored, and its answer taken (:func:`.http.finish`) once this one is
+    committed: a failure of the next page leaves this one stored, as one after the other did."""
     connector = connectors.get(grant.connector)
     state = state_of(grant, stream.name, parent)
     resuming = state.status != SyncState.Status.DONE and "cursor" in state.progress
@@ -261,44 +282,69 @@ def walk(grant: Grant, stream: Stream, *, params: Mapping[str, Any], parent: str
         status=SyncState.Status.RUNNING, started_at=state.started_at if resuming else timezone.now(),
         error="", **({} if resuming else {"pages": 0, "records": 0, "dropped_fields": 0}))
     seq = state.seq
-    while True:
-        cursor = progress["cursor"]
+
+    def ask(cursor: Any) -> Pending:
         page_params = {**params, stream.size_param: stream.page_size}
         if cursor is not None:
             page_params["page" if stream.paging == "page" else "cursor"] = cursor
+        return start(grant.client, connector, stream.endpoint, grant=walked.grant,
+                     params=page_params)
+
+    def failed(exc: Exception) -> None:
+        SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
+            status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
+        walked.done = False
+
+    cursor = progress["cursor"]
+    try:
+        pending = ask(cursor)
+    except Refused as exc:
+        failed(exc)
+        raise
+    while True:
         recorded: list[OutboundCall] = []  # the page's call record, stored with its rows
         try:
-            answer = call(grant.client, connector, stream.endpoint, grant=walked.grant,
-                          params=page_params, calls=recorded)
+            answer = finish(pending, calls=recorded)
         except Exception as exc:  # the state says so; the next run resumes at this page
-            SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
-                status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
-            walked.done = False
+            failed(exc)
             raise
         walked.grant = answer.grant or walked.grant
+        page = _read_page(grant, stream, answer.data, cursor, progress)
+        following: Pending | None = None
+        refused: Refused | None = None
+        if not page.finished:
+            try:
+                following = ask(page.following)
+            except Refused as exc:  # recorded; raised once this page is stored
+                refused = exc
         try:
-            stored, rows, dropped, finished, following, removed = _store_page(
-                grant, walked.grant, stream, answer.data, recorded, state, seq, cursor, progress,
-                expected, parent)
+            stored, removed = _store_page(grant, walked.grant, stream, page, recorded, state,
+                                          seq, progress, expected, parent)
         except BaseException as exc:
-            # The call went out: its record outlives a page that was not stored.
+            # The calls went out: their records outlive a page that was not stored.
             for record in recorded:
                 record.pk = None
             OutboundCall.objects.for_client(grant.client).bulk_create(recorded)
+            if following is not None:
+                abandon(following)
             if not isinstance(exc, SyncConflict):  # the other runner owns the state
-                SyncState.objects.for_client(grant.client).filter(pk=state.pk).update(
-                    status=SyncState.Status.FAILED, error=type(exc).__name__[:100])
+                failed(exc)
             raise
         seq += 1
         walked.pages += 1
         walked.records += stored
-        walked.dropped += dropped
+        walked.dropped += page.dropped
         walked.removed += removed
         if keep_rows:
-            walked.rows.extend(rows)
-        if finished:
+            walked.rows.extend(page.rows)
+        if page.finished:
             return walked
-        progress["cursor"] = following
+        cursor = progress["cursor"] = page.following
+        if refused is not None:
+            failed(refused)
+            raise refused
+        assert following is not None
+        pending = following
 
 
 # --- workflows ------------------------------------------------------------------------------------

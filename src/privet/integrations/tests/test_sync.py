@@ -3,11 +3,16 @@ platform (rate limits, an expiring token, short pages) and a crash at any page."
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import replace
+
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from privet.integrations import services
-from privet.integrations.errors import PlatformError
+from privet.integrations.errors import PlatformError, Refused
 from privet.integrations.models import (
     Campaign,
     CampaignDay,
@@ -20,7 +25,7 @@ from privet.integrations.models import (
     SyncState,
     Video,
 )
-from privet.integrations.sync import WorkflowUnavailable, run_workflow
+from privet.integrations.sync import SyncConflict, WorkflowUnavailable, run_workflow
 from privet.integrations.tiktok.fake import CANARY
 
 from .conftest import audit_events, authorise
@@ -281,3 +286,107 @@ def test_a_time_no_calendar_holds_is_no_time(grant):
 
     row = comment_row({"comment_id": "1", "create_time": "1e400", "likes": "9" * 400})
     assert row["created"] is None and row["likes"] >= 0
+
+
+# --- the next page asked for while this one is stored ---------------------------------------------
+
+def walk_comments(grant: Grant, video: str, row=None):
+    """The moderation workflow's walk of one video's comments, in full; ``row`` replaces the
+    stream's (it sees each item as the page is read, in the sync's own thread)."""
+    from privet.integrations.sync import walk
+    from privet.integrations.tiktok.connector import TIKTOK
+    from privet.integrations.tiktok.sync import COMMENTS
+
+    return walk(grant, replace(COMMENTS, row=row) if row else COMMENTS, parent=video, full=True,
+                params={"business_id": grant.account_id, "video_id": video, "status": "ALL",
+                        "sort_field": "create_time", "sort_order": "desc",
+                        "fields": json.dumps(sorted(TIKTOK.contract["comment"].fields))})
+
+
+def on_item(number: int, then):
+    """A stream's row function that does ``then()`` when the ``number``-th item is read."""
+    from privet.integrations.tiktok.sync import comment_row
+
+    seen = []
+
+    def row(kept):
+        seen.append(kept)
+        if len(seen) == number:
+            then()
+        return comment_row(kept)
+
+    return row
+
+
+def comment_calls(grant: Grant):
+    return OutboundCall.objects.for_client(grant.client).filter(endpoint="account.comments")
+
+
+def state_of_comments(grant: Grant, video: str) -> SyncState:
+    return SyncState.objects.for_client(grant.client).get(grant=grant, stream="comments",
+                                                          parent=video)
+
+
+def test_every_page_asked_for_ahead_is_recorded(grant, tiktok_fake):
+    video = tiktok_fake.videos[0]["item_id"]
+    tiktok_fake.add_comments(video, 100)
+    run = run_workflow(grant, "moderation", full=True)
+    assert run.status == SyncRun.Status.DONE, run.error
+    assert comment_calls(grant).count() == tiktok_fake.call_count("business/comment/list/")
+    assert comments_of(grant).filter(video_id=video, parent_id="").count() == \
+        len(tiktok_fake.comments_of(video))
+
+
+def test_a_page_another_runner_got_ahead_of_still_records_the_next_pages_call(grant, tiktok_fake):
+    """Another runner stores a page while this one reads its second: the second is not stored
+    (the compare-and-set on ``seq``), and the third, already asked for, is recorded."""
+    video = tiktok_fake.videos[0]["item_id"]
+    tiktok_fake.add_comments(video, 100)
+    before = tiktok_fake.call_count("business/comment/list/")
+
+    def another_runner():
+        SyncState.objects.for_client(grant.client).filter(
+            grant=grant, stream="comments", parent=video).update(seq=F("seq") + 1)
+
+    with pytest.raises(SyncConflict):
+        walk_comments(grant, video, row=on_item(31, another_runner))
+    assert tiktok_fake.call_count("business/comment/list/") - before == 3
+    assert comment_calls(grant).count() == 3
+    abandoned = comment_calls(grant).order_by("-pk").first()
+    assert (abandoned.attempts, abandoned.error, abandoned.records) == (1, "", 30)
+    first_page = [c["comment_id"] for c in tiktok_fake.comments_of(video)][:30]
+    assert sorted(comments_of(grant).values_list("external_id", flat=True)) == sorted(first_page)
+    assert str(state_of_comments(grant, video).progress["cursor"]) == "30"  # not ahead of the data
+
+
+def test_a_next_page_the_framework_refuses_leaves_this_page_stored(grant, tiktok_fake, settings):
+    """The next page's call is checked in the sync's thread before it leaves: refused, nothing
+    is sent, the page read before it is stored and the walk stops there, as failed."""
+    video = tiktok_fake.videos[0]["item_id"]
+    tiktok_fake.add_comments(video, 100)
+    before = tiktok_fake.call_count("business/comment/list/")
+
+    def undeclared_host():
+        settings.PRIVET_TIKTOK_API_BASE = "https://www.tiktok.com/open_api/v1.3/"
+
+    with pytest.raises(Refused) as refused:
+        walk_comments(grant, video, row=on_item(31, undeclared_host))
+    assert refused.value.reason == "host_not_allowed"
+    assert tiktok_fake.call_count("business/comment/list/") - before == 2
+    assert comments_of(grant).count() == 60
+    state = state_of_comments(grant, video)
+    assert state.status == SyncState.Status.FAILED and str(state.progress["cursor"]) == "60"
+    # refused (and recorded) before the page before it was stored with its own call's record
+    assert sorted(comment_calls(grant).values_list("refused", flat=True)) == \
+        ["", "", "host_not_allowed"]
+
+
+def test_an_incremental_sync_asks_for_no_page_past_the_last_runs_newest(grant, tiktok_fake):
+    video = tiktok_fake.videos[0]["item_id"]
+    tiktok_fake.add_comments(video, 100, start=int(time.time()) - 10 * 86400)
+    run_workflow(grant, "moderation")
+    before = tiktok_fake.call_count("business/comment/list/")
+    tiktok_fake.add_comment(video, "Nowy komentarz", "nowa_osoba")
+    run_workflow(grant, "moderation")
+    assert tiktok_fake.call_count("business/comment/list/") - before == 1
+    assert comment_calls(grant).count() == tiktok_fake.call_count("business/comment/list/")
