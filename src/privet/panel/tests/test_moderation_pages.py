@@ -161,6 +161,20 @@ def test_a_platform_error_is_a_message_and_changes_nothing(setup, tiktok_fake):
     assert held(grant).get(pk=comment.pk).status == "PUBLIC"
 
 
+def test_a_crafted_post_for_a_client_without_moderation_sends_nothing(setup, tiktok_fake):
+    browser, grant, video = setup["browser"], setup["grant"], setup["video"]
+    comment = held(grant).filter(video_id=video, parent_id="").first()
+    services.set_workflows(client=grant.client, workflows=["messages"], actor="test")
+    asked = len(tiktok_fake.requests)
+    for action in ("hide", "delete"):
+        response = browser.post(f"{setup['base']}/comments/{comment.pk}/{action}/",
+                                {"back": f"video={video}", f"c{comment.pk}-confirm": "on"},
+                                follow=True)
+        assert "not one of this client's workflows: nothing was sent" in text(response)
+    assert len(tiktok_fake.requests) == asked
+    assert held(grant).get(pk=comment.pk).status == "PUBLIC"
+
+
 def test_another_clients_comment_is_a_404(setup, tiktok_fake, make_client, make_link):
     other = connect(make_client, make_link, workflows=["moderation"], slug="inny")
     theirs = Comment.objects.for_client(other.client).create(

@@ -124,6 +124,10 @@ def _act(request: HttpRequest, client: Client, grant: Grant, action, done: str) 
     """Run ``action`` (a moderation service) and say how it went; back to the page."""
     try:
         action()
+    except moderation.InvalidReply:
+        raise  # said beside the field by the reply's view
+    except moderation.ModerationError as exc:  # the workflow is off, or cannot run here
+        messages.error(request, str(exc))
     except Refused as exc:
         messages.error(request, _("Nothing was sent to the platform: %(reason)s. Nothing was "
                                   "changed.") % {"reason": REFUSED.get(exc.reason, exc.reason)})
