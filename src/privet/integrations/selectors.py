@@ -191,3 +191,16 @@ def messages_of(conversation: Conversation) -> QuerySet[Message]:
     return Message.objects.for_client(conversation.client).filter(
         grant_id=conversation.grant_id, conversation_id=conversation.external_id).order_by(
         F("created").asc(nulls_first=True), "pk")
+
+
+def link_reads(link: AuthorisationLink, connector: Any) -> tuple[list[Any], set[str]]:
+    """What a link's authorisation is for: the client's workflows of its flow that its scopes
+    allow (every workflow of the flow for a client that chose none), and the declared
+    ``may_read`` items their syncs read. The owner's page lists only these, so an
+    advertiser's owner is not told we read messages."""
+    flow_workflows = [w for w in connector.workflows.values() if w.flow == link.flow]
+    chosen = [w for w in flow_workflows if w.id in (link.client.workflows or [])] or flow_workflows
+    usable = [w for w in chosen if set(w.scopes) <= set(link.scopes or [])] or chosen
+    reads = {connector.contract[name].may_read for w in usable for name in w.reads
+             if name in connector.contract}
+    return usable, reads

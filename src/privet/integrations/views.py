@@ -24,7 +24,7 @@ from privet.policy.selectors import declaration_in_force
 from privet.telemetry.models import AUTHORISATION_REFUSED
 from privet.telemetry.services import record_security_event
 
-from . import services
+from . import selectors, services
 from .connectors import Connector, OAuthFlow, connectors
 from .models import AuthorisationLink, Client
 from .selectors import clients_visible_to
@@ -84,12 +84,15 @@ def authorise(request: HttpRequest, public_id: str) -> HttpResponse:
             path=reverse("platforms:callback", args=[connector.id]))
         return response
     lang = translation.get_language() if translation.get_language() in ("en", "pl") else "en"
+    purposes, reads = selectors.link_reads(link, connector)
     response = render(request, "integrations/authorise.html", {
         "link": link, "client": link.client, "connector": connector, "flow": flow,
         "declared": declared, "declaration": declaration,
         # The declaration's texts are in every language: the page's (the link's address
         # carries the link's language, services.link_url).
-        "may_read": [item.label.get(lang) for item in declared.may_read] if declared else [],
+        "may_read": [item.label.get(lang) for item in declared.may_read
+                     if item.id in reads] if declared else [],
+        "purposes": purposes,
         "never": declared.never.get(lang) if declared else [],
     })
     # "Continue" posts here and is redirected to the platform: a browser applies the page's

@@ -737,10 +737,21 @@ class ReportRangeForm(AriaFormMixin, forms.Form):
     start = OperatorDateField(label=_("From"), required=False)
     end = OperatorDateField(label=_("To"), required=False)
 
-    def __init__(self, *args, campaigns=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", _("Every campaign")),
-                                           *[(c.external_id, str(c)) for c in campaigns]]
+    def __init__(self, data=None, *args, campaigns=(), **kwargs):
+        from privet.integrations.reports import default_range
+
+        if data is not None and not (data.get("start") or data.get("end")):
+            # The range the report shows is the one the fields show.
+            first, last = default_range(timezone.localdate())
+            data = data.copy()
+            data["start"], data["end"] = first.isoformat(), last.isoformat()
+        super().__init__(data, *args, **kwargs)
+        campaigns = list(campaigns)
+        # Two advertisers may each have a "Spring sale": the advertiser tells them apart.
+        twice = {str(c) for c in campaigns if sum(str(o) == str(c) for o in campaigns) > 1}
+        self.fields["campaign"].choices = [("", _("Every campaign")), *[
+            (c.external_id, f"{c} ({c.advertiser_id})" if str(c) in twice else str(c))
+            for c in campaigns]]
 
     def clean(self) -> dict:
         from privet.integrations.reports import MAX_DAYS, default_range

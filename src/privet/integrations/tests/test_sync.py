@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.utils.translation import override as translation_override
 
 from privet.integrations import services
 from privet.integrations.errors import PlatformError, Refused
@@ -390,3 +391,23 @@ def test_an_incremental_sync_asks_for_no_page_past_the_last_runs_newest(grant, t
     run_workflow(grant, "moderation")
     assert tiktok_fake.call_count("business/comment/list/") - before == 1
     assert comment_calls(grant).count() == tiktok_fake.call_count("business/comment/list/")
+
+
+def test_the_owners_page_lists_only_what_the_links_workflows_read(tiktok_fake, make_client,
+                                                                   published, client):
+    from django.urls import reverse
+
+    owner = make_client()
+    services.set_workflows(client=owner, workflows=["moderation", "reporting"], actor="test")
+    pages = {}
+    for flow in ("account", "advertiser"):
+        link = services.create_link(client=owner, connector_id="tiktok_business", flow_id=flow,
+                                    language="en", actor="test")
+        with translation_override("en"):
+            response = client.get(reverse("integrations:authorise", args=[link.public_id]))
+        assert response.status_code == 200, response.status_code
+        pages[flow] = response.content.decode()
+    assert "<li>Comments</li>" in pages["account"] and "Campaign data" not in pages["account"]
+    assert "Messages" not in pages["account"] and "Comment moderation" in pages["account"]
+    assert "Campaign data" in pages["advertiser"] and "<li>Comments</li>" not in pages["advertiser"]
+    assert "Campaign reporting" in pages["advertiser"]

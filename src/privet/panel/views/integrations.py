@@ -23,7 +23,7 @@ from privet.audit.actors import actor_name
 from privet.audit.selectors import usernames
 from privet.integrations import selectors, services
 from privet.integrations.connectors import UnknownConnector, connectors
-from privet.integrations.models import Client, Grant
+from privet.integrations.models import Client, Grant, SyncRun
 from privet.integrations.sync import unavailable_reason
 from privet.integrations.tasks import request_sync
 from privet.policy.rendering import policy_context
@@ -204,14 +204,20 @@ def _client_page(request: HttpRequest, client: Client, *, link_form: LinkForm | 
     grants = _grant_rows(client)
     for row in grants:
         if row["grant"].live:
+            # No choice made for the operator: "Disconnect and purge" must not quietly keep
+            # the data because a default was left ticked.
             form = disconnect_forms.get(row["grant"].pk) or DisconnectForm(
-                prefix=f"g{row['grant'].pk}", initial={"purge": DisconnectForm.BY_RULE})
+                prefix=f"g{row['grant'].pk}")
             form.aria_setup()
             row["disconnect_form"] = form
     calls = selectors.calls_of(client)
     names = category_labels()
+    # A sync runs on the worker: while one does, the page reloads itself (a meta refresh:
+    # no script under the CSP) so its result shows without the operator reloading.
+    syncing = any(w["run"] is not None and w["run"].status == SyncRun.Status.RUNNING
+                  for row in grants for w in row.get("workflows", ()))
     return render(request, "panel/client_detail.html", {
-        "section": "clients", "client": client, "grants": grants,
+        "section": "clients", "client": client, "grants": grants, "syncing": syncing,
         "links": [{"link": link, "url": services.link_url(link), **labels(link.connector, link.flow)}
                   for link in selectors.pending_links(client)],
         "new_link": new_link and {"link": new_link, "url": services.link_url(new_link),
