@@ -212,7 +212,9 @@ def test_the_client_page_shows_grants_calls_errors_and_data_held(people, two_cli
     grant = two_clients["acme_grant"]
     page = browser(people["olga"]).get("/panel/clients/acme/")
     words = text(page)
-    assert "acct-1" in words and "user.info.basic" in words and "video.list" in words
+    # the account as people know it (its platform id in the title)
+    assert "@acme_shop" in words and 'title="acct-1"' in page.content.decode()
+    assert "user.info.basic" in words and "video.list" in words
     assert "TikTok API for Business" in words and "Active" in words
     assert "by the account owner · link sent by olga" in words
     assert "account.profile" in words and "42 ms" in words
