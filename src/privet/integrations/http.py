@@ -119,6 +119,18 @@ def refuse(client: Client, connector: Connector, endpoint: str, reason: str, mes
     return Refused(reason, message)
 
 
+LIVE_SEEN_SECONDS = 1.0
+
+
+def seen_live(grant: Grant) -> None:
+    """Note that the database showed ``grant`` live just now (its row locked and active)."""
+    grant._live_seen = time.monotonic()  # type: ignore[attr-defined]
+
+
+def live_seen_recently(grant: Grant) -> bool:
+    return time.monotonic() - getattr(grant, "_live_seen", -LIVE_SEEN_SECONDS * 2) < LIVE_SEEN_SECONDS
+
+
 def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
            actor: Any) -> tuple[Endpoint, str, ConnectorApp | None]:
     endpoint = connector.endpoints.get(name)
@@ -146,8 +158,10 @@ def _check(client: Client, connector: Connector, name: str, grant: Grant | None,
                          f"{client.slug} has no grant for this call.", actor=actor)
         # The grant as the database has it now: a sync holds its grant for minutes, and an
         # owner's revocation or an operator's disconnect meanwhile must stop its next call.
-        if grant.live and not Grant.objects.for_client(client).filter(
-                pk=grant.pk, status=Grant.Status.ACTIVE).exists():
+        # A sync's page store locks the grant and finds it live (sync.upsert): within
+        # LIVE_SEEN_SECONDS of that, the next page's call does not ask again.
+        if grant.live and not live_seen_recently(grant) and not Grant.objects.for_client(
+                client).filter(pk=grant.pk, status=Grant.Status.ACTIVE).exists():
             grant.status = Grant.Status.REVOKED
         if not grant.live:
             raise refuse(client, connector, name, "grant_not_live",

@@ -39,7 +39,7 @@ from privet.errors import PrivetError
 
 from .connectors import Connector, Workflow, connectors
 from .errors import PlatformError, Refused
-from .http import Pending, abandon, finish, start
+from .http import Pending, abandon, finish, seen_live, start
 from .models import Comment, Grant, IntegrationRecord, OutboundCall, SyncRun, SyncState
 
 log = logging.getLogger("privet.integrations")
@@ -154,19 +154,24 @@ def upsert(grant: Grant, model: type[IntegrationRecord], rows: list[dict[str, An
     (``grants._end`` locks the same row)."""
     if not rows:
         return 0
-    with transaction.atomic():
-        if not Grant.objects.for_client(grant.client).select_for_update().filter(
-                pk=grant.pk, status=Grant.Status.ACTIVE).exists():
-            raise GrantEnded(f"{grant} ended; nothing more is stored from it.")
-        unique = {r["external_id"]: r for r in rows}
-        now = timezone.now()
-        objects = [model(client=grant.client, grant=grant, synced_at=now, **r)
-                   for r in unique.values()]
-        columns = sorted({k for r in unique.values() for k in r if k != "external_id"}
-                         | {"synced_at"})
-        model.objects.for_client(grant.client).bulk_create(
-            objects, update_conflicts=True, unique_fields=["grant", "external_id"],
-            update_fields=columns)
+    # No savepoint inside a page's transaction (two round trips a page): nothing is raised
+    # inside the block, so it never dooms a caller's transaction by itself.
+    with transaction.atomic(savepoint=False):
+        live = Grant.objects.for_client(grant.client).select_for_update().filter(
+            pk=grant.pk, status=Grant.Status.ACTIVE).exists()
+        if live:
+            seen_live(grant)
+            unique = {r["external_id"]: r for r in rows}
+            now = timezone.now()
+            objects = [model(client=grant.client, grant=grant, synced_at=now, **r)
+                       for r in unique.values()]
+            columns = sorted({k for r in unique.values() for k in r if k != "external_id"}
+                             | {"synced_at"})
+            model.objects.for_client(grant.client).bulk_create(
+                objects, update_conflicts=True, unique_fields=["grant", "external_id"],
+                update_fields=columns)
+    if not live:
+        raise GrantEnded(f"{grant} ended; nothing more is stored from it.")
     return len(objects)
 
 
