@@ -27,6 +27,7 @@ from .models import (
     GrantEvent,
     Message,
     OutboundCall,
+    PlatformAccount,
     SyncRun,
 )
 
@@ -204,3 +205,19 @@ def link_reads(link: AuthorisationLink, connector: Any) -> tuple[list[Any], set[
     reads = {connector.contract[name].may_read for w in usable for name in w.reads
              if name in connector.contract}
     return usable, reads
+
+
+def account_names(client: Client, grant: Grant | None = None) -> dict[int, str]:
+    """Per grant of ``client`` (or just ``grant``), the platform account it authorised as
+    people know it: ``@username`` for a TikTok account, the advertiser accounts' names for an
+    advertiser grant; its platform id until the profile is read. One query."""
+    accounts = PlatformAccount.objects.for_client(client).order_by("kind", "display_name")
+    if grant is not None:
+        accounts = accounts.filter(grant=grant)
+    names: dict[int, list[str]] = {}
+    for grant_id, username, display in accounts.values_list("grant_id", "username",
+                                                             "display_name"):
+        if username or display:
+            names.setdefault(grant_id, []).append(f"@{username}" if username else display)
+    grants = [grant] if grant is not None else grants_of(client)
+    return {g.pk: ", ".join(names.get(g.pk, ())) or g.account_id for g in grants}

@@ -8,32 +8,19 @@ Runs in the private PostgreSQL cluster (skipped without PostgreSQL's binaries, f
 from __future__ import annotations
 
 import math
-import re
-import subprocess
-import sys
-from pathlib import Path
 
-from privet.core.tests.cluster import privet_env
 from privet.retention import engine
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_retention.py"
+from .bench_runs import databases, run_bench
+
 ENQUIRIES = 500
 LOG_ROWS = 20_000
 
 
 def test_retention_bench_expires_every_row_and_drops_its_database(private_postgres, tmp_path):
-    env = privet_env(tmp_path / "data", PRIVET_BENCH_PG=private_postgres.url("postgres").rsplit("/", 1)[0],
-                     PRIVET_BENCH_ENQUIRIES=str(ENQUIRIES), PRIVET_BENCH_LOG_ROWS=str(LOG_ROWS),
-                     PRIVET_BENCH_GOALS="off")  # times vary with the machine's load; counts do not
-    done = subprocess.run([sys.executable, str(BENCH)], env=env, capture_output=True, text=True,
-                          timeout=600)
-    out = done.stdout
-    assert done.returncode == 0, out[-4000:] + done.stderr[-4000:]
-
-    def line(pattern: str) -> re.Match:
-        found = re.search(pattern, out, re.MULTILINE)
-        assert found, f"no line matches {pattern!r} in:\n{out}"
-        return found
+    run = run_bench("bench_retention.py", private_postgres, tmp_path / "data", timeout=600,
+                    PRIVET_BENCH_ENQUIRIES=str(ENQUIRIES), PRIVET_BENCH_LOG_ROWS=str(LOG_ROWS))
+    line = run.line
 
     line(rf"^1\. sweeper: {ENQUIRIES} expired enquiries$")
     line(rf"^  loaded {ENQUIRIES} closed enquiries with their history in [\d.]+s$")
@@ -53,7 +40,4 @@ def test_retention_bench_expires_every_row_and_drops_its_database(private_postgr
     assert by_delete < by_drop
     line(r"^month by partition drop +[\d.]+ s \(goal < 1 s\) = [\d,]+ x faster than batched "
          r"DELETE \(goal >= 100\): (goal met|GOAL MISSED)$")
-    listed = subprocess.run(
-        ["psql", private_postgres.url("postgres"), "-Atc", "SELECT datname FROM pg_database"],
-        capture_output=True, text=True, check=True).stdout.split()
-    assert "privet_bench_retention" not in listed
+    assert "privet_bench_retention" not in databases(private_postgres)

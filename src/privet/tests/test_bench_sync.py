@@ -9,29 +9,16 @@ PostgreSQL's binaries, failed under CI).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-from privet.core.tests.cluster import privet_env
+from .bench_runs import databases, run_bench
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_sync.py"
 COMMENTS = 300
 
 
 def test_sync_bench_prints_its_figures_and_stores_exactly_the_fakes_comments(private_postgres, tmp_path):
-    env = privet_env(tmp_path / "data", PRIVET_BENCH_PG=private_postgres.url("postgres").rsplit("/", 1)[0],
-                     PRIVET_BENCH_SYNC_COMMENTS=str(COMMENTS), PRIVET_BENCH_SYNC_ROUNDS="2",
-                     PRIVET_BENCH_GOALS="off")  # times vary with the machine's load; rows do not
-    done = subprocess.run([sys.executable, str(BENCH)], env=env, capture_output=True, text=True,
-                          timeout=300)
-    out = done.stdout
-    assert done.returncode == 0, out[-4000:] + done.stderr[-4000:]
-
-    def line(pattern: str) -> re.Match:
-        found = re.search(pattern, out, re.MULTILINE)
-        assert found, f"no line matches {pattern!r} in:\n{out}"
-        return found
+    run = run_bench("bench_sync.py", private_postgres, tmp_path / "data", timeout=300,
+                    PRIVET_BENCH_SYNC_COMMENTS=str(COMMENTS), PRIVET_BENCH_SYNC_ROUNDS="2")
+    out, line = run.out, run.line
 
     line(rf"^the fake \(a process of its own\) serves one video with {COMMENTS} comments; 30 a page$")
     line(rf"^  sync: {COMMENTS} comments in [\d.]+s = [\d,]+ comments/s \(10 pages, one transaction "
@@ -45,7 +32,4 @@ def test_sync_bench_prints_its_figures_and_stores_exactly_the_fakes_comments(pri
          r"goal >= 0\.5\): (goal met|GOAL MISSED)$")
     line(rf"^synced rows: {COMMENTS} = the fake's {COMMENTS} comments after each of 3 syncs "
          r"\(no duplicate, none missing\)$")
-    listed = subprocess.run(
-        ["psql", private_postgres.url("postgres"), "-Atc", "SELECT datname FROM pg_database"],
-        capture_output=True, text=True, check=True).stdout.split()
-    assert "privet_bench_sync" not in listed
+    assert "privet_bench_sync" not in databases(private_postgres)

@@ -61,13 +61,8 @@ def mail_state(state: str) -> str:
 
 @register.simple_tag
 def account_of(grant) -> str:
-    """The platform account a grant authorised, as people know it: ``@username`` for a
-    TikTok account, the advertiser accounts' names for an advertiser grant; its platform id
-    until the profile is read."""
-    from privet.integrations.models import PlatformAccount
+    """The platform account ``grant`` authorised, as people know it (a grant's own pages; the
+    client page has every grant's in one query)."""
+    from privet.integrations.selectors import account_names
 
-    accounts = list(PlatformAccount.objects.for_client(grant.client).filter(grant=grant)
-                    .order_by("kind", "display_name").values_list("kind", "username", "display_name"))
-    names = [f"@{username}" if username else display for kind, username, display in accounts
-             if username or display]
-    return ", ".join(names) or grant.account_id
+    return account_names(grant.client, grant)[grant.pk]

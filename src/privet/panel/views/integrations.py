@@ -152,7 +152,9 @@ def _grant_rows(client: Client) -> list[dict[str, Any]]:
     sent_by = {link.grant_id: link.created_by for link in selectors.links_of(client)
                .filter(grant__isnull=False).select_related("created_by").order_by("created_at")}
     runs = selectors.last_runs(client)
+    accounts = selectors.account_names(client)
     return [{"grant": g, **labels(g.connector, g.flow), "granted": granted.get(g.pk),
+             "account": accounts.get(g.pk, g.account_id),
              "sent_by": sent_by.get(g.pk), "workflows": workflow_rows(client, g, runs),
              "messages": "message.list.read" in (g.scopes or []),
              "reports": g.flow == "advertiser" or "user.insights" in (g.scopes or []),
